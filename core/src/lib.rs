@@ -1,0 +1,17 @@
+//! Domain types shared by every palaute crate.
+//!
+//! This crate knows nothing of databases, GraphQL, search or async runtimes: it holds
+//! the vocabulary (cases, references, channels, languages, statuses), the organisation
+//! model that routing and notification work against, and the settings shape.
+
+pub mod case;
+pub mod i18n;
+pub mod org;
+pub mod settings;
+pub mod text;
+pub mod token;
+
+pub use case::{CaseId, CaseStatus, Channel, Language, Reference, ReferenceError};
+pub use i18n::Localized;
+pub use org::{Category, Division, Organisation, OrganisationError, Unit};
+pub use settings::Settings;

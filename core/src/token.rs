@@ -1,0 +1,127 @@
+//! Secrets handed to residents once and kept only as hashes.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// The resident's proof that a case is theirs. Shown once; the store keeps its hash.
+pub struct TrackingToken(String);
+
+impl TrackingToken {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub fn from_string(token: String) -> Self {
+        Self(token)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    pub fn hash(&self) -> String {
+        sha256_hex(self.0.as_bytes())
+    }
+}
+
+/// Hex SHA-256 of a byte string.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Compares two secrets' hashes without leaking where they differ through timing.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Seals a token so that only a caller presenting the same idempotency key can
+/// recover it. A retried submission must get the token the first attempt was given,
+/// yet the store must not hold tokens in the clear: the key is the only secret that
+/// opens the seal, and the store keeps only the key's (differently salted) hash.
+pub fn seal_with_key(token: &str, idempotency_key: &str, reference: &str) -> String {
+    let keystream = keystream(idempotency_key, reference, token.len());
+    let sealed: Vec<u8> = token.bytes().zip(keystream).map(|(t, k)| t ^ k).collect();
+    URL_SAFE_NO_PAD.encode(sealed)
+}
+
+/// Reverses [`seal_with_key`]; `None` when the seal does not decode to a token.
+pub fn unseal_with_key(sealed: &str, idempotency_key: &str, reference: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    let keystream = keystream(idempotency_key, reference, bytes.len());
+    let plain: Vec<u8> = bytes.iter().zip(keystream).map(|(b, k)| b ^ k).collect();
+    String::from_utf8(plain).ok()
+}
+
+fn keystream(key: &str, reference: &str, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len);
+    let mut counter = 0u32;
+    while out.len() < len {
+        let mut hasher = Sha256::new();
+        hasher.update(b"palaute-token-seal\0");
+        hasher.update(key.as_bytes());
+        hasher.update([0]);
+        hasher.update(reference.as_bytes());
+        hasher.update(counter.to_be_bytes());
+        out.extend_from_slice(&hasher.finalize());
+        counter += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+/// The hash under which an idempotency key is stored (salted apart from the seal).
+pub fn idempotency_key_hash(key: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"palaute-idempotency-key\0");
+    hasher.update(key.as_bytes());
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_unique_and_hash_stably() {
+        let a = TrackingToken::generate();
+        let b = TrackingToken::generate();
+        assert_ne!(a.as_str(), b.as_str());
+        assert_eq!(a.hash(), TrackingToken::from_string(a.as_str().to_owned()).hash());
+        assert_eq!(a.hash().len(), 64);
+    }
+
+    #[test]
+    fn seal_opens_only_with_the_same_key() {
+        let token = TrackingToken::generate();
+        let sealed = seal_with_key(token.as_str(), "key-1", "HEL-2026-000001");
+        assert_ne!(sealed, token.as_str());
+        assert_eq!(
+            unseal_with_key(&sealed, "key-1", "HEL-2026-000001").as_deref(),
+            Some(token.as_str())
+        );
+        assert_ne!(
+            unseal_with_key(&sealed, "key-2", "HEL-2026-000001").as_deref(),
+            Some(token.as_str())
+        );
+    }
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd"));
+        assert!(!constant_time_eq("abc", "ab"));
+    }
+}
