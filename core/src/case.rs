@@ -152,11 +152,9 @@ impl CaseStatus {
     pub fn name(self) -> Localized {
         match self {
             CaseStatus::New => Localized::new("Vastaanotettu", "Mottaget", "Received"),
-            CaseStatus::Routed => Localized::new(
-                "Käsittelyssä",
-                "Under behandling",
-                "Being handled",
-            ),
+            CaseStatus::Routed => {
+                Localized::new("Käsittelyssä", "Under behandling", "Being handled")
+            }
             CaseStatus::NeedsTriage => Localized::new(
                 "Ohjataan käsittelijälle",
                 "Skickas vidare till handläggare",
@@ -175,12 +173,23 @@ mod tests {
         let reference = Reference::new(2026, 123);
         assert_eq!(reference.to_string(), "HEL-2026-000123");
         assert_eq!(Reference::parse(" hel-2026-000123 "), Ok(reference));
-        assert_eq!(Reference::new(2026, 1_234_567).to_string(), "HEL-2026-1234567");
+        assert_eq!(
+            Reference::new(2026, 1_234_567).to_string(),
+            "HEL-2026-1234567"
+        );
     }
 
     #[test]
     fn reference_rejects_malformed_input() {
-        for bad in ["", "HEL", "HEL-26-000001", "ESP-2026-000001", "HEL-2026-12", "HEL-2026-00001x", "HEL-2026-000000"] {
+        for bad in [
+            "",
+            "HEL",
+            "HEL-26-000001",
+            "ESP-2026-000001",
+            "HEL-2026-12",
+            "HEL-2026-00001x",
+            "HEL-2026-000000",
+        ] {
             assert_eq!(Reference::parse(bad), Err(ReferenceError), "{bad:?}");
         }
     }

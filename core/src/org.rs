@@ -140,7 +140,9 @@ impl Organisation {
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {
-        self.categories.iter().find(|category| category.code == code)
+        self.categories
+            .iter()
+            .find(|category| category.code == code)
     }
 
     pub fn division(&self, code: &str) -> Option<&Division> {
@@ -158,13 +160,17 @@ impl Organisation {
         self.units.iter().find(|unit| {
             unit.code == wanted
                 || unit.name.fi.to_lowercase() == wanted
-                || unit.aliases.iter().any(|alias| alias.to_lowercase() == wanted)
+                || unit
+                    .aliases
+                    .iter()
+                    .any(|alias| alias.to_lowercase() == wanted)
         })
     }
 
     fn problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
-        let mut problem = |place: String, message: String| problems.push(Problem { place, message });
+        let mut problem =
+            |place: String, message: String| problems.push(Problem { place, message });
 
         let mut division_codes = HashSet::new();
         for (index, division) in self.divisions.iter().enumerate() {
@@ -208,7 +214,10 @@ impl Organisation {
         if !unit_codes.contains(self.triage_unit.as_str()) {
             problem(
                 "triage_unit".into(),
-                format!("unknown unit {:?}: cases that cannot be routed need a unit", self.triage_unit),
+                format!(
+                    "unknown unit {:?}: cases that cannot be routed need a unit",
+                    self.triage_unit
+                ),
             );
         }
 
@@ -227,7 +236,11 @@ impl Organisation {
                     format!("unknown unit {:?}", category.default_unit),
                 );
             }
-            check_words(&category.keywords, &format!("{place}.keywords"), &mut problem);
+            check_words(
+                &category.keywords,
+                &format!("{place}.keywords"),
+                &mut problem,
+            );
         }
         problems
     }
@@ -294,11 +307,15 @@ mod tests {
         assert_eq!(helsinki.categories.len(), 10);
         assert!(helsinki.divisions.len() >= 5);
         assert_eq!(helsinki.triage().code, helsinki.triage_unit);
-        for code in ["171", "172", "174", "176", "180", "198", "199", "211", "234", "246"] {
+        for code in [
+            "171", "172", "174", "176", "180", "198", "199", "211", "234", "246",
+        ] {
             assert!(helsinki.category(code).is_some(), "category {code}");
         }
         assert_eq!(
-            helsinki.unit_by_label("Helsingin kaupungin liikennelaitos").map(|u| u.code.as_str()),
+            helsinki
+                .unit_by_label("Helsingin kaupungin liikennelaitos")
+                .map(|u| u.code.as_str()),
             Some("hkl")
         );
     }
@@ -306,10 +323,18 @@ mod tests {
     #[test]
     fn shipped_swedish_names_are_swedish() {
         let helsinki = Organisation::helsinki();
-        let names: Vec<&str> = helsinki.categories.iter().map(|c| c.name.sv.as_str()).collect();
+        let names: Vec<&str> = helsinki
+            .categories
+            .iter()
+            .map(|c| c.name.sv.as_str())
+            .collect();
         assert!(names.contains(&"Klotterborttagning"), "{names:?}");
         for category in &helsinki.categories {
-            assert_ne!(category.name.sv, category.name.en, "category {}", category.code);
+            assert_ne!(
+                category.name.sv, category.name.en,
+                "category {}",
+                category.code
+            );
         }
     }
 
@@ -333,17 +358,33 @@ mod tests {
         "#;
         let error = Organisation::from_toml(source).expect_err("invalid");
         let places: Vec<&str> = error.problems.iter().map(|p| p.place.as_str()).collect();
-        assert!(places.contains(&"divisions[0] (code \"d\").name.sv"), "{places:?}");
-        assert!(places.contains(&"units[0] (code \"u\").division"), "{places:?}");
-        assert!(places.contains(&"units[0] (code \"u\").mailbox"), "{places:?}");
+        assert!(
+            places.contains(&"divisions[0] (code \"d\").name.sv"),
+            "{places:?}"
+        );
+        assert!(
+            places.contains(&"units[0] (code \"u\").division"),
+            "{places:?}"
+        );
+        assert!(
+            places.contains(&"units[0] (code \"u\").mailbox"),
+            "{places:?}"
+        );
         assert!(places.contains(&"triage_unit"), "{places:?}");
-        assert!(places.contains(&"categories[0] (code \"1\").default_unit"), "{places:?}");
+        assert!(
+            places.contains(&"categories[0] (code \"1\").default_unit"),
+            "{places:?}"
+        );
     }
 
     #[test]
     fn syntax_errors_name_line_and_column() {
         let error = Organisation::from_toml("triage_unit = \"t\"\n[[units]\n").expect_err("bad");
         assert_eq!(error.problems.len(), 1);
-        assert!(error.problems[0].place.starts_with("line 2"), "{:?}", error.problems);
+        assert!(
+            error.problems[0].place.starts_with("line 2"),
+            "{:?}",
+            error.problems
+        );
     }
 }

@@ -87,7 +87,11 @@ pub fn idempotency_key_hash(key: &str) -> String {
     let mut hasher = Sha256::new();
     hasher.update(b"palaute-idempotency-key\0");
     hasher.update(key.as_bytes());
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -99,7 +103,10 @@ mod tests {
         let a = TrackingToken::generate();
         let b = TrackingToken::generate();
         assert_ne!(a.as_str(), b.as_str());
-        assert_eq!(a.hash(), TrackingToken::from_string(a.as_str().to_owned()).hash());
+        assert_eq!(
+            a.hash(),
+            TrackingToken::from_string(a.as_str().to_owned()).hash()
+        );
         assert_eq!(a.hash().len(), 64);
     }
 

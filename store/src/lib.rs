@@ -1,1 +1,33 @@
-//! (being written)
+//! The store: sea-orm entities, one set of migrations for SQLite and PostgreSQL, and
+//! repositories that return domain read models. Only this crate knows SQL.
+//!
+//! Invariant: a case, its first timeline event and its first job are written in one
+//! transaction (`Store::submit_case`); every email is written to the outbox in the
+//! same transaction as the change that causes it (`Store::record_routing`).
+
+mod cases;
+mod db;
+mod entity;
+mod error;
+mod jobs;
+mod migration;
+mod organisation;
+mod outbox;
+mod search_queue;
+
+pub use cases::{
+    CaseEvent, CaseFilter, CasePage, CaseRecord, ContactDetails, EmailKind, Location, NewCase,
+    NewEmail, Routing, RoutingRecorded, Submitted,
+};
+pub use db::Store;
+pub use error::StoreError;
+pub use jobs::{ClaimedJob, JobCounts, JobKind, JobStatus};
+pub use outbox::{EmailRecord, EmailStatus};
+pub use search_queue::IndexTicket;
+
+/// The current time at the precision both backends store (microseconds), so a value
+/// read back compares equal to the value written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::SubsecRound::trunc_subsecs(now, 6)
+}

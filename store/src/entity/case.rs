@@ -1,0 +1,41 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "cases")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    #[sea_orm(unique)]
+    pub reference: String,
+    pub channel: String,
+    pub title: Option<String>,
+    pub description: String,
+    /// The language the submitter said they use (form or channel), if any.
+    pub stated_language: Option<String>,
+    /// The language the pipeline settled on: fi, sv, en or und; NULL before detection.
+    pub language: Option<String>,
+    pub language_confidence: Option<f64>,
+    pub category_code: Option<String>,
+    pub unit_code: Option<String>,
+    pub status: String,
+    pub routing_reason: Option<String>,
+    pub routing_confidence: Option<f64>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: Option<String>,
+    pub tracking_token_hash: String,
+    #[sea_orm(unique)]
+    pub idempotency_key_hash: Option<String>,
+    pub idempotency_fingerprint: Option<String>,
+    /// The tracking token sealed with the idempotency key, so a retried submission
+    /// gets the same token back (see `palaute_core::token::seal_with_key`).
+    pub sealed_tracking_token: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub routed_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,13 @@
+//! sea-orm entities: one module per table. These are storage shapes only; the
+//! repositories turn them into the read models the rest of the system sees.
+
+pub mod case;
+pub mod case_contact;
+pub mod case_event;
+pub mod category;
+pub mod division;
+pub mod email;
+pub mod index_queue;
+pub mod job;
+pub mod reference_counter;
+pub mod unit;

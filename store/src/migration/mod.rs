@@ -1,0 +1,15 @@
+//! One set of migrations for SQLite and PostgreSQL, written with sea-query's schema
+//! builder so that each backend gets its own dialect.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_initial::Migration)]
+    }
+}
