@@ -1,3 +1,19 @@
-//! The background worker: claims jobs from the store and runs the case pipeline.
+//! The background worker: claims jobs from the store's queue and runs them (the case
+//! pipeline, email delivery), and keeps the search index in step with the database.
+//!
+//! - [`runner`] claims jobs under a lease, retries failures with capped exponential
+//!   backoff and parks jobs that keep failing.
+//! - [`pipeline`] detects a new case's language, routes it and queues its emails.
+//! - [`delivery`] sends one outbox email.
+//! - [`indexer`] drains the store's index queue into the search index.
+//! - [`mail`] writes, renders and delivers email.
 
+mod backoff;
+pub mod delivery;
+pub mod indexer;
 pub mod mail;
+pub mod pipeline;
+pub mod runner;
+
+pub use indexer::Indexer;
+pub use runner::{JobError, Runner, Wakeups};

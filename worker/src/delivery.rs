@@ -1,0 +1,77 @@
+//! Delivers one outbox email. Safe to repeat: a sent email is not sent again, the
+//! outbox folder is written by rename under a name fixed by the Message-ID, and the
+//! Message-ID stays the same on every attempt so a receiver can drop a duplicate.
+
+use anyhow::Context;
+use palaute_store::{ClaimedJob, EmailStatus, Store};
+use tracing::info;
+
+use crate::mail::{Delivered, Mailer, OutgoingEmail};
+use crate::runner::JobError;
+
+pub struct EmailSender {
+    store: Store,
+    mailer: Mailer,
+}
+
+impl EmailSender {
+    pub fn new(store: Store, mailer: Mailer) -> Self {
+        Self { store, mailer }
+    }
+
+    pub(crate) async fn send(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        let email_id = job
+            .payload
+            .get("email_id")
+            .and_then(|value| value.as_i64())
+            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("job payload has no email_id")))?;
+        let email = self
+            .store
+            .email(email_id)
+            .await
+            .context("loading the email")?
+            .ok_or_else(|| {
+                JobError::permanent(anyhow::anyhow!("email {email_id} does not exist"))
+            })?;
+        if email.status != EmailStatus::Pending.code() {
+            return Ok(());
+        }
+        let outgoing = OutgoingEmail {
+            message_id: email.message_id.clone(),
+            from: email.from.clone(),
+            to: email.to.clone(),
+            subject: email.subject.clone(),
+            body_text: email.body_text.clone(),
+            language: email.language,
+            in_reply_to: None,
+        };
+        match self.mailer.deliver(&outgoing).await {
+            Ok(delivered) => {
+                let note = match &delivered {
+                    Delivered::File(path) => format!("written to {}", path.display()),
+                    Delivered::Smtp { response } => format!("accepted by SMTP relay: {response}"),
+                };
+                self.store
+                    .mark_email_sent(email_id, &note, palaute_store::now())
+                    .await
+                    .context("marking the email sent")?;
+                info!(email = email_id, message_id = %email.message_id, kind = %email.kind, "email delivered");
+                Ok(())
+            }
+            Err(error) => {
+                let permanent = error.is_permanent();
+                self.store
+                    .record_email_error(email_id, &error.to_string(), permanent)
+                    .await
+                    .context("recording the delivery error")?;
+                let error =
+                    anyhow::Error::new(error).context(format!("delivering email {email_id}"));
+                Err(if permanent {
+                    JobError::permanent(error)
+                } else {
+                    JobError::transient(error)
+                })
+            }
+        }
+    }
+}

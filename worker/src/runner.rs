@@ -1,0 +1,180 @@
+//! Claims jobs and runs them. Several runners (in one process or many, over one
+//! database) share the queue safely: the store hands each job to one lease holder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use palaute_core::settings::WorkerSettings;
+use palaute_store::{ClaimedJob, JobKind, Store};
+use tokio::sync::{Notify, watch};
+use tracing::{debug, error, info, warn};
+
+use crate::backoff::retry_delay;
+use crate::delivery::EmailSender;
+use crate::pipeline::Pipeline;
+
+/// Signals that wake sleeping loops early: new jobs, new index work. Pollers still
+/// look on their own interval, for work written by other processes.
+#[derive(Debug, Default, Clone)]
+pub struct Wakeups {
+    pub jobs: Arc<Notify>,
+    pub index: Arc<Notify>,
+}
+
+/// Why a job failed, and whether trying again could help.
+#[derive(Debug)]
+pub struct JobError {
+    pub error: anyhow::Error,
+    /// A permanent failure is parked at once: retrying cannot succeed.
+    pub permanent: bool,
+}
+
+impl JobError {
+    pub fn transient(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            error: error.into(),
+            permanent: false,
+        }
+    }
+
+    pub fn permanent(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            error: error.into(),
+            permanent: true,
+        }
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for JobError {
+    fn from(error: E) -> Self {
+        Self::transient(error)
+    }
+}
+
+pub struct Runner {
+    store: Store,
+    settings: WorkerSettings,
+    pipeline: Arc<Pipeline>,
+    email_sender: Arc<EmailSender>,
+    wakeups: Wakeups,
+    name: String,
+}
+
+impl Runner {
+    pub fn new(
+        store: Store,
+        settings: WorkerSettings,
+        pipeline: Pipeline,
+        email_sender: EmailSender,
+        wakeups: Wakeups,
+    ) -> Self {
+        let name = format!("{}-{}", std::process::id(), rand::random::<u32>());
+        Self {
+            store,
+            settings,
+            pipeline: Arc::new(pipeline),
+            email_sender: Arc::new(email_sender),
+            wakeups,
+            name,
+        }
+    }
+
+    /// Runs `concurrency` job loops until `shutdown` turns true; jobs in hand finish first.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let runner = Arc::new(self);
+        let slots = runner.settings.concurrency.max(1);
+        info!(worker = %runner.name, slots, "worker started");
+        let mut loops = Vec::with_capacity(slots);
+        for slot in 0..slots {
+            let runner = Arc::clone(&runner);
+            let shutdown = shutdown.clone();
+            loops.push(tokio::spawn(async move {
+                runner.job_loop(slot, shutdown).await
+            }));
+        }
+        for handle in loops {
+            if let Err(error) = handle.await {
+                error!(%error, "a worker loop ended abnormally");
+            }
+        }
+        info!(worker = %runner.name, "worker stopped");
+    }
+
+    async fn job_loop(&self, slot: usize, mut shutdown: watch::Receiver<bool>) {
+        let worker = format!("{}/{slot}", self.name);
+        while !*shutdown.borrow() {
+            let claimed = self
+                .store
+                .claim_job(&worker, self.settings.lease(), palaute_store::now())
+                .await;
+            match claimed {
+                Ok(Some(job)) => {
+                    self.run_job(&worker, job).await;
+                    continue;
+                }
+                Ok(None) => {}
+                Err(error) => error!(error = %error, "could not claim a job"),
+            }
+            tokio::select! {
+                _ = self.wakeups.jobs.notified() => {}
+                _ = tokio::time::sleep(self.settings.poll_interval()) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Runs one job and settles it. Returns once the outcome is stored.
+    pub async fn run_job(&self, worker: &str, job: ClaimedJob) {
+        debug!(job = job.id, kind = %job.kind_code, attempt = job.attempts, "running job");
+        let outcome = match job.kind {
+            Some(JobKind::ProcessCase) => self.pipeline.process(&job).await,
+            Some(JobKind::SendEmail) => self.email_sender.send(&job).await,
+            None => Err(JobError::permanent(anyhow::anyhow!(
+                "unknown job kind {:?}",
+                job.kind_code
+            ))),
+        };
+        let now = palaute_store::now();
+        let settled = match outcome {
+            Ok(()) => {
+                // Routing may have queued emails and index work: wake their loops.
+                self.wakeups.jobs.notify_waiters();
+                self.wakeups.index.notify_one();
+                self.store.complete_job(job.id, worker, now).await
+            }
+            Err(failure) => {
+                let message = format!("{:#}", failure.error);
+                if failure.permanent || job.attempts >= job.max_attempts {
+                    error!(job = job.id, kind = %job.kind_code, attempts = job.attempts, error = %message, "job failed for good");
+                    self.on_dead(&job, &message).await;
+                    self.store.bury_job(job.id, worker, &message, now).await
+                } else {
+                    let delay = retry_delay(
+                        job.attempts,
+                        Duration::from_millis(self.settings.retry_base_ms),
+                        Duration::from_secs(self.settings.retry_cap_seconds),
+                    );
+                    warn!(job = job.id, kind = %job.kind_code, attempts = job.attempts, retry_in_ms = delay.as_millis() as u64, error = %message, "job failed, will retry");
+                    let run_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                    self.store
+                        .retry_job(job.id, worker, &message, run_at, now)
+                        .await
+                }
+            }
+        };
+        match settled {
+            Ok(true) => {}
+            Ok(false) => warn!(job = job.id, "lease was lost before the job was settled"),
+            Err(error) => error!(job = job.id, error = %error, "could not settle a job"),
+        }
+    }
+
+    async fn on_dead(&self, job: &ClaimedJob, message: &str) {
+        if job.kind == Some(JobKind::SendEmail)
+            && let Some(email_id) = job.payload.get("email_id").and_then(|v| v.as_i64())
+            && let Err(error) = self.store.record_email_error(email_id, message, true).await
+        {
+            error!(email = email_id, error = %error, "could not mark an email failed");
+        }
+    }
+}
