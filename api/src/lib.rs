@@ -1,1 +1,18 @@
-//! (being written)
+//! The HTTP face of palaute: the GraphQL API (residents submit and track feedback;
+//! staff query, list and search cases) and the health check.
+//!
+//! Only this crate knows GraphQL. It talks to the store and the search index through
+//! their own types and maps them to GraphQL types of its own.
+
+mod auth;
+mod errors;
+mod http;
+mod inputs;
+mod mutation;
+mod query;
+mod schema;
+mod types;
+
+pub use auth::StaffAuth;
+pub use http::{AppState, app, serve};
+pub use schema::{ApiSchema, build_schema, schema_sdl};

@@ -1,0 +1,75 @@
+//! GraphQL errors carry `extensions.code` from a small fixed set, so clients can react
+//! without parsing messages. Internal errors are logged in full and shown opaquely.
+
+use async_graphql::{Error, ErrorExtensions};
+use palaute_search_index::IndexError;
+use palaute_store::StoreError;
+use tracing::error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    BadUserInput,
+    Unauthenticated,
+    NotFound,
+    Conflict,
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::BadUserInput => "BAD_USER_INPUT",
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::NotFound => "NOT_FOUND",
+            Code::Conflict => "CONFLICT",
+            Code::Internal => "INTERNAL",
+        }
+    }
+}
+
+pub fn coded(code: Code, message: impl Into<String>) -> Error {
+    Error::new(message).extend_with(|_, extensions| extensions.set("code", code.as_str()))
+}
+
+/// A bad input value, naming the input field (a dotted path such as `contact.email`).
+pub fn bad_input(field: &str, message: impl Into<String>) -> Error {
+    let field = field.to_owned();
+    Error::new(message).extend_with(move |_, extensions| {
+        extensions.set("code", Code::BadUserInput.as_str());
+        extensions.set("field", field.as_str());
+    })
+}
+
+pub fn not_found(message: impl Into<String>) -> Error {
+    coded(Code::NotFound, message)
+}
+
+/// Logs the whole error chain and returns an error that reveals nothing internal.
+pub fn internal(context: &str, cause: &dyn std::error::Error) -> Error {
+    let mut chain = cause.to_string();
+    let mut source = cause.source();
+    while let Some(next) = source {
+        chain.push_str(": ");
+        chain.push_str(&next.to_string());
+        source = next.source();
+    }
+    error!(error = %chain, "{context}");
+    coded(Code::Internal, "internal error; it has been logged")
+}
+
+pub fn from_store(context: &str, store_error: StoreError) -> Error {
+    match store_error {
+        StoreError::IdempotencyConflict => coded(
+            Code::Conflict,
+            "this idempotencyKey was already used for a different submission",
+        ),
+        StoreError::UnknownCategory(code) => {
+            bad_input("categoryCode", format!("unknown category {code:?}"))
+        }
+        other => internal(context, &other),
+    }
+}
+
+pub fn from_index(context: &str, index_error: IndexError) -> Error {
+    internal(context, &index_error)
+}

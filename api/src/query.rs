@@ -1,0 +1,202 @@
+//! Queries: public lookups for forms, case tracking for residents, and staff reads.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Object};
+use palaute_core::{CaseId, Organisation, Reference};
+use palaute_search_index::{SearchFilters, SearchIndex, SearchQuery};
+use palaute_store::Store;
+
+use crate::auth::require_staff;
+use crate::errors::{bad_input, from_index, from_store, internal, not_found};
+use crate::inputs::CaseFilterInput;
+use crate::schema::Limits;
+use crate::types::{
+    CaseConnectionFields, CaseLanguage, CaseStatus, CaseView, CategoryView, Channel, FacetCount,
+    Language, SearchFacets, SearchResult, TrackedCase, UnitView,
+};
+
+const DEFAULT_PAGE_SIZE: u64 = 20;
+
+pub struct Query;
+
+type CaseConnection = Connection<String, CaseView, CaseConnectionFields, EmptyFields>;
+
+#[Object]
+impl Query {
+    /// The units that handle cases, names in `lang` (Finnish by default).
+    async fn units(&self, ctx: &Context<'_>, lang: Option<Language>) -> Vec<UnitView> {
+        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        let lang = lang.unwrap_or(Language::Fi);
+        organisation
+            .units
+            .iter()
+            .map(|unit| UnitView::new(organisation, unit, lang))
+            .collect()
+    }
+
+    /// The feedback categories a resident can choose, names in `lang` (Finnish by default).
+    async fn categories(&self, ctx: &Context<'_>, lang: Option<Language>) -> Vec<CategoryView> {
+        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        let lang = lang.unwrap_or(Language::Fi);
+        organisation
+            .categories
+            .iter()
+            .map(|category| CategoryView {
+                category: category.clone(),
+                lang,
+            })
+            .collect()
+    }
+
+    /// A resident's view of their own case: needs the token given at submission.
+    /// A wrong token and an unknown reference give the same NOT_FOUND.
+    async fn track_case(
+        &self,
+        ctx: &Context<'_>,
+        reference: String,
+        token: String,
+    ) -> async_graphql::Result<TrackedCase> {
+        let reference = parse_reference(&reference)?;
+        let store = ctx.data_unchecked::<Store>();
+        store
+            .case_for_resident(&reference, token.trim())
+            .await
+            .map_err(|error| from_store("tracking a case", error))?
+            .map(TrackedCase::from)
+            .ok_or_else(|| not_found("no case with this reference and token"))
+    }
+
+    /// One case by its reference. Staff only.
+    async fn case(&self, ctx: &Context<'_>, reference: String) -> async_graphql::Result<CaseView> {
+        require_staff(ctx)?;
+        let reference = parse_reference(&reference)?;
+        let store = ctx.data_unchecked::<Store>();
+        store
+            .case_by_reference(&reference)
+            .await
+            .map_err(|error| from_store("loading a case", error))?
+            .map(CaseView)
+            .ok_or_else(|| not_found(format!("no case {reference}")))
+    }
+
+    /// Cases matching `filter`, newest first, as a Relay connection. Staff only.
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<CaseConnection> {
+        require_staff(ctx)?;
+        let first = page_size(ctx, first)?;
+        let after = after
+            .map(|cursor| {
+                cursor
+                    .parse::<i64>()
+                    .map(CaseId)
+                    .map_err(|_| bad_input("after", "not a cursor from this connection"))
+            })
+            .transpose()?;
+        let store = ctx.data_unchecked::<Store>();
+        let filter = filter.unwrap_or_default().into_filter();
+        let page = store
+            .list_cases(&filter, first, after)
+            .await
+            .map_err(|error| from_store("listing cases", error))?;
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next_page,
+            CaseConnectionFields {
+                total_count: page.total_count,
+            },
+        );
+        connection.edges.extend(
+            page.cases
+                .into_iter()
+                .map(|case| Edge::new(case.id.0.to_string(), CaseView(case))),
+        );
+        Ok(connection)
+    }
+
+    /// Full-text search over every case, in Finnish, Swedish and English (words are
+    /// matched by their stems: "katulampun" finds "katulamppu"). An empty query lists
+    /// the cases matching the filters, newest first. Staff only.
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        first: Option<i32>,
+        offset: Option<i32>,
+        status: Option<CaseStatus>,
+        unit: Option<String>,
+        category: Option<String>,
+        channel: Option<Channel>,
+        language: Option<CaseLanguage>,
+    ) -> async_graphql::Result<SearchResult> {
+        require_staff(ctx)?;
+        let limit = page_size(ctx, first)? as usize;
+        let offset = usize::try_from(offset.unwrap_or(0))
+            .map_err(|_| bad_input("offset", "offset must not be negative"))?;
+        let request = SearchQuery {
+            text: query,
+            filters: SearchFilters {
+                status: status.map(|s| palaute_core::CaseStatus::from(s).code().to_owned()),
+                unit_code: unit,
+                category_code: category,
+                channel: channel.map(|c| palaute_core::Channel::from(c).code().to_owned()),
+                language: language.map(|l| l.code().to_owned()),
+            },
+            limit,
+            offset,
+        };
+        let index = Arc::clone(ctx.data_unchecked::<Arc<SearchIndex>>());
+        let results = tokio::task::spawn_blocking(move || index.search(&request))
+            .await
+            .map_err(|error| internal("search task failed", &error))?
+            .map_err(|error| from_index("searching", error))?;
+        let ids: Vec<CaseId> = results.case_ids.iter().copied().map(CaseId).collect();
+        let store = ctx.data_unchecked::<Store>();
+        let cases = store
+            .cases_by_ids(&ids)
+            .await
+            .map_err(|error| from_store("loading search results", error))?;
+        let counts = |pairs: Vec<(String, u64)>| {
+            pairs
+                .into_iter()
+                .map(|(value, count)| FacetCount { value, count })
+                .collect()
+        };
+        let facets = results.facets;
+        Ok(SearchResult {
+            total_count: results.total_count,
+            nodes: cases.into_iter().map(CaseView).collect(),
+            facets: SearchFacets {
+                status: counts(facets.status),
+                unit: counts(facets.unit_code),
+                category: counts(facets.category_code),
+                channel: counts(facets.channel),
+                language: counts(facets.language),
+            },
+        })
+    }
+}
+
+fn parse_reference(reference: &str) -> async_graphql::Result<Reference> {
+    Reference::parse(reference).map_err(|error| bad_input("reference", error.to_string()))
+}
+
+fn page_size(ctx: &Context<'_>, first: Option<i32>) -> async_graphql::Result<u64> {
+    let max = ctx.data_unchecked::<Limits>().max_page_size;
+    let Some(first) = first else {
+        return Ok(DEFAULT_PAGE_SIZE.min(max));
+    };
+    match u64::try_from(first) {
+        Ok(first) if (1..=max).contains(&first) => Ok(first),
+        _ => Err(bad_input(
+            "first",
+            format!("first must be between 1 and {max}"),
+        )),
+    }
+}

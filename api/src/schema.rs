@@ -1,0 +1,55 @@
+//! Building the schema with its limits, and printing it as SDL.
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, Schema};
+use palaute_core::Organisation;
+use palaute_core::settings::GraphqlSettings;
+use palaute_search_index::SearchIndex;
+use palaute_store::Store;
+use tokio::sync::Notify;
+
+use crate::mutation::Mutation;
+use crate::query::Query;
+
+pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Limits resolvers read from the context (configuration, not constants).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub max_page_size: u64,
+    pub job_max_attempts: i32,
+}
+
+/// Wakes the in-process worker when a job was queued.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JobWakeup(pub Arc<Notify>);
+
+pub fn build_schema(
+    store: Store,
+    organisation: Arc<Organisation>,
+    index: Arc<SearchIndex>,
+    settings: &GraphqlSettings,
+    job_max_attempts: i32,
+    job_wakeup: Arc<Notify>,
+) -> ApiSchema {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .data(store)
+        .data(organisation)
+        .data(index)
+        .data(Limits {
+            max_page_size: settings.max_page_size.max(1),
+            job_max_attempts,
+        })
+        .data(JobWakeup(job_wakeup))
+        .limit_depth(settings.max_depth)
+        .limit_complexity(settings.max_complexity)
+        .finish()
+}
+
+/// The schema in SDL, as checked in at the repository root (`schema.graphql`).
+pub fn schema_sdl() -> String {
+    Schema::build(Query, Mutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

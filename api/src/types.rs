@@ -1,0 +1,387 @@
+//! GraphQL output types and enums. They wrap the store's read models; nothing here is
+//! a database entity.
+
+use std::sync::Arc;
+
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use palaute_core::{Category, Localized, Organisation, Unit};
+use palaute_store::{CaseEvent, CaseRecord, Store};
+
+use crate::errors::from_store;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "palaute_core::Channel")]
+/// Where a piece of feedback came from.
+pub enum Channel {
+    Web,
+    MobileApp,
+    Email,
+    Phone,
+    Sms,
+    SocialMedia,
+    Open311,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "palaute_core::Language")]
+/// Finnish, Swedish or English: the languages every resident-facing text exists in.
+pub enum Language {
+    Fi,
+    Sv,
+    En,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+/// The language a case is written in, as the pipeline detected it.
+pub enum CaseLanguage {
+    Fi,
+    Sv,
+    En,
+    /// Not detected yet, or the text gave no evidence ("OK!", a link).
+    Unknown,
+}
+
+impl From<Option<palaute_core::Language>> for CaseLanguage {
+    fn from(language: Option<palaute_core::Language>) -> Self {
+        match language {
+            Some(palaute_core::Language::Fi) => CaseLanguage::Fi,
+            Some(palaute_core::Language::Sv) => CaseLanguage::Sv,
+            Some(palaute_core::Language::En) => CaseLanguage::En,
+            None => CaseLanguage::Unknown,
+        }
+    }
+}
+
+impl CaseLanguage {
+    pub fn code(self) -> &'static str {
+        match self {
+            CaseLanguage::Fi => "fi",
+            CaseLanguage::Sv => "sv",
+            CaseLanguage::En => "en",
+            CaseLanguage::Unknown => "und",
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "palaute_core::CaseStatus")]
+/// Where a case stands.
+pub enum CaseStatus {
+    /// Received; the pipeline has not routed it yet.
+    New,
+    /// The pipeline chose the unit that handles it.
+    Routed,
+    /// No rule was sure enough: the case waits in the triage unit for a person.
+    NeedsTriage,
+}
+
+/// Resolves names in the language the top-level field asked for, unless a field
+/// asks for another.
+fn localized(names: &Localized, asked: Option<Language>, default: Language) -> String {
+    names.get(asked.unwrap_or(default).into()).to_owned()
+}
+
+/// A unit of the organisation that handles cases.
+pub struct UnitView {
+    pub unit: Unit,
+    pub division_name: Option<Localized>,
+    pub lang: Language,
+}
+
+#[Object(name = "Unit")]
+impl UnitView {
+    async fn code(&self) -> &str {
+        &self.unit.code
+    }
+
+    async fn name(&self, lang: Option<Language>) -> String {
+        localized(&self.unit.name, lang, self.lang)
+    }
+
+    /// The division the unit belongs to.
+    async fn division(&self, lang: Option<Language>) -> Option<String> {
+        self.division_name
+            .as_ref()
+            .map(|names| localized(names, lang, self.lang))
+    }
+}
+
+impl UnitView {
+    pub fn new(organisation: &Organisation, unit: &Unit, lang: Language) -> Self {
+        Self {
+            unit: unit.clone(),
+            division_name: organisation
+                .division(&unit.division)
+                .map(|d| d.name.clone()),
+            lang,
+        }
+    }
+}
+
+/// A public feedback category (an Open311 service).
+pub struct CategoryView {
+    pub category: Category,
+    pub lang: Language,
+}
+
+#[Object(name = "Category")]
+impl CategoryView {
+    /// The Open311 service code.
+    async fn code(&self) -> &str {
+        &self.category.code
+    }
+
+    async fn name(&self, lang: Option<Language>) -> String {
+        localized(&self.category.name, lang, self.lang)
+    }
+
+    async fn group(&self, lang: Option<Language>) -> String {
+        localized(&self.category.group, lang, self.lang)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Location {
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub address: Option<String>,
+}
+
+#[derive(SimpleObject)]
+/// How to reach the resident. Shown to staff only.
+pub struct Contact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(SimpleObject)]
+/// One entry of a case's timeline.
+pub struct TimelineEvent {
+    /// `received`, `routed`, `needs_triage`, …
+    pub kind: String,
+    /// `resident`, `system`, or a staff member.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+    /// The event's details as a JSON object.
+    pub detail: String,
+}
+
+impl From<CaseEvent> for TimelineEvent {
+    fn from(event: CaseEvent) -> Self {
+        Self {
+            kind: event.kind,
+            actor: event.actor,
+            at: event.created_at,
+            detail: event.detail.to_string(),
+        }
+    }
+}
+
+/// A case as staff see it.
+pub struct CaseView(pub CaseRecord);
+
+#[Object(name = "Case")]
+impl CaseView {
+    /// The reference the resident was given, e.g. `HEL-2026-000123`.
+    async fn reference(&self) -> String {
+        self.0.reference.to_string()
+    }
+
+    async fn status(&self) -> CaseStatus {
+        self.0.status.into()
+    }
+
+    /// The detected language (`UNKNOWN` before detection or without evidence).
+    async fn language(&self) -> CaseLanguage {
+        self.0.language.into()
+    }
+
+    /// How sure the detection was, from 0 to 1.
+    async fn language_confidence(&self) -> Option<f64> {
+        self.0.language_confidence
+    }
+
+    /// The language the submitter said they use.
+    async fn stated_language(&self) -> Option<Language> {
+        self.0.stated_language.map(Into::into)
+    }
+
+    async fn channel(&self) -> Channel {
+        self.0.channel.into()
+    }
+
+    async fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// The unit handling the case; null until the pipeline routed it.
+    async fn unit(&self, ctx: &Context<'_>) -> Option<UnitView> {
+        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        let code = self.0.unit_code.as_deref()?;
+        organisation
+            .unit(code)
+            .map(|unit| UnitView::new(organisation, unit, Language::Fi))
+    }
+
+    async fn category(&self, ctx: &Context<'_>) -> Option<CategoryView> {
+        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        let code = self.0.category_code.as_deref()?;
+        organisation.category(code).map(|category| CategoryView {
+            category: category.clone(),
+            lang: Language::Fi,
+        })
+    }
+
+    /// Why the pipeline routed the case where it did.
+    async fn routing_reason(&self) -> Option<&str> {
+        self.0.routing_reason.as_deref()
+    }
+
+    /// How sure the routing was, from 0 to 1.
+    async fn routing_confidence(&self) -> Option<f64> {
+        self.0.routing_confidence
+    }
+
+    async fn location(&self) -> Option<Location> {
+        self.0.location.as_ref().map(|location| Location {
+            lat: location.lat,
+            lon: location.lon,
+            address: location.address.clone(),
+        })
+    }
+
+    async fn contact(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Contact>> {
+        let store = ctx.data_unchecked::<Store>();
+        let contact = store
+            .case_contact(self.0.id)
+            .await
+            .map_err(|error| from_store("loading contact details", error))?;
+        Ok(contact.map(|contact| Contact {
+            name: contact.name,
+            email: contact.email,
+            phone: contact.phone,
+        }))
+    }
+
+    /// What happened to the case, oldest first.
+    async fn timeline(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TimelineEvent>> {
+        let store = ctx.data_unchecked::<Store>();
+        let events = store
+            .case_events(self.0.id)
+            .await
+            .map_err(|error| from_store("loading a timeline", error))?;
+        Ok(events.into_iter().map(TimelineEvent::from).collect())
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    async fn routed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.routed_at
+    }
+}
+
+/// What a resident may see of their own case.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct TrackedCase {
+    pub reference: String,
+    pub status: CaseStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub category_code: Option<String>,
+    #[graphql(skip)]
+    pub core_status: palaute_core::CaseStatus,
+}
+
+#[ComplexObject]
+impl TrackedCase {
+    /// The status in words, in the resident's language.
+    async fn status_text(&self, lang: Option<Language>) -> String {
+        self.core_status
+            .name()
+            .get(lang.unwrap_or(Language::Fi).into())
+            .to_owned()
+    }
+
+    async fn category(&self, ctx: &Context<'_>) -> Option<CategoryView> {
+        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        let code = self.category_code.as_deref()?;
+        organisation.category(code).map(|category| CategoryView {
+            category: category.clone(),
+            lang: Language::Fi,
+        })
+    }
+}
+
+impl From<CaseRecord> for TrackedCase {
+    fn from(case: CaseRecord) -> Self {
+        Self {
+            reference: case.reference.to_string(),
+            status: case.status.into(),
+            created_at: case.created_at,
+            updated_at: case.updated_at,
+            category_code: case.category_code,
+            core_status: case.status,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SubmitFeedbackPayload {
+    /// The reference to quote, e.g. `HEL-2026-000123`.
+    pub reference: String,
+    /// The secret that lets the submitter track the case with `trackCase`. Shown once:
+    /// only its hash is stored. A retried submission with the same idempotencyKey
+    /// gets the same token.
+    pub tracking_token: Option<String>,
+    /// Always `NEW`: routing happens in the background within moments.
+    pub status: CaseStatus,
+    /// True when the idempotencyKey matched an earlier submission, which is returned.
+    pub replayed: bool,
+}
+
+#[derive(SimpleObject)]
+/// How many matching cases have a value.
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(SimpleObject)]
+/// Counts over all cases matching a search, per field.
+pub struct SearchFacets {
+    pub status: Vec<FacetCount>,
+    pub unit: Vec<FacetCount>,
+    pub category: Vec<FacetCount>,
+    pub channel: Vec<FacetCount>,
+    pub language: Vec<FacetCount>,
+}
+
+#[derive(SimpleObject)]
+pub struct SearchResult {
+    /// How many cases match, whatever `first` is.
+    pub total_count: u64,
+    pub nodes: Vec<CaseView>,
+    pub facets: SearchFacets,
+}
+
+#[derive(SimpleObject)]
+/// Extra fields of the `cases` connection.
+pub struct CaseConnectionFields {
+    /// How many cases the filter matches, over all pages.
+    pub total_count: u64,
+}

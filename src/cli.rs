@@ -1,0 +1,74 @@
+//! The command-line contract that scripts rely on.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "palaute",
+    version,
+    about = "Unified feedback and case routing for a city"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every subcommand takes. Each overrides `palaute.toml` and `PALAUTE_*`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CommonArgs {
+    /// Folder for the SQLite file, the search index and the email outbox.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A settings file (default: ./palaute.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// sqlite://… or postgres://… (default: palaute.db in the data folder).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// smtp://host:port; without it emails are written to the outbox folder.
+    #[arg(long, global = true, value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// An organisation file replacing the shipped Helsinki organisation.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub organisation: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API (and, unless disabled, the worker and the indexer).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// Don't run the job worker in this process (separate `palaute worker`s do).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Run only the job worker (several may run against one PostgreSQL database).
+    Worker,
+    /// Apply database migrations and load the organisation, then exit.
+    Migrate,
+    /// Rebuild the search index from the database (stop `serve` first).
+    Reindex,
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate an organisation file and name every problem with its place.
+    Check {
+        /// The organisation TOML file.
+        file: PathBuf,
+    },
+    /// Print the settings in force (secrets hidden).
+    Show,
+}

@@ -1,0 +1,101 @@
+//! What each subcommand does.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use palaute_core::Organisation;
+use palaute_search_index::SearchIndex;
+use palaute_worker::Indexer;
+
+use crate::cli::{Cli, Command, ConfigCommand};
+use crate::config::load_settings;
+use crate::runtime;
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Config {
+            command: ConfigCommand::Check { file },
+        } => Ok(check_organisation(&file)),
+        command => {
+            let mut settings = load_settings(&cli.common)?;
+            match command {
+                Command::Serve { listen, no_worker } => {
+                    if let Some(listen) = listen {
+                        settings.listen = listen;
+                    }
+                    let run_worker = settings.worker.in_process && !no_worker;
+                    runtime::serve(settings, run_worker).await?;
+                }
+                Command::Worker => runtime::worker(settings).await?,
+                Command::Migrate => {
+                    let (store, organisation) = runtime::open_store(&settings).await?;
+                    println!(
+                        "database is up to date; organisation loaded: {} divisions, {} units, {} categories",
+                        organisation.divisions.len(),
+                        organisation.units.len(),
+                        organisation.categories.len()
+                    );
+                    store.close().await?;
+                }
+                Command::Reindex => {
+                    let (store, _) = runtime::open_store(&settings).await?;
+                    let index = SearchIndex::open_or_recreate(&settings.index_dir()).context(
+                        "opening the search index (is `palaute serve` running? stop it first)",
+                    )?;
+                    let count = Indexer::new(store, Arc::new(index)).rebuild().await?;
+                    println!("search index rebuilt: {count} cases");
+                }
+                Command::Config {
+                    command: ConfigCommand::Show,
+                } => {
+                    let mut shown = settings.clone();
+                    shown.admin_token = shown.admin_token.map(|_| "(hidden)".to_owned());
+                    shown.database_url = Some(settings.database_url());
+                    println!(
+                        "{}",
+                        toml::to_string_pretty(&shown).context("printing settings")?
+                    );
+                }
+                Command::Config {
+                    command: ConfigCommand::Check { .. },
+                } => unreachable!("handled above"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn check_organisation(file: &std::path::Path) -> ExitCode {
+    let source = match std::fs::read_to_string(file) {
+        Ok(source) => source,
+        Err(error) => {
+            eprintln!("{}: cannot read: {error}", file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    match Organisation::from_toml(&source) {
+        Ok(organisation) => {
+            println!(
+                "{}: ok ({} divisions, {} units, {} categories; triage unit {:?})",
+                file.display(),
+                organisation.divisions.len(),
+                organisation.units.len(),
+                organisation.categories.len(),
+                organisation.triage_unit
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            for problem in &error.problems {
+                eprintln!("{}: {problem}", file.display());
+            }
+            eprintln!(
+                "{}: {} problem(s) found",
+                file.display(),
+                error.problems.len()
+            );
+            ExitCode::FAILURE
+        }
+    }
+}

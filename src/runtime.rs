@@ -1,0 +1,215 @@
+//! Starting the parts of a palaute process: the store, the search index, the worker,
+//! the indexer and the HTTP server, and stopping them in order.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use palaute_api::{AppState, StaffAuth, build_schema};
+use palaute_core::{Organisation, Settings};
+use palaute_search_index::{IndexError, SearchIndex};
+use palaute_store::Store;
+use palaute_worker::delivery::EmailSender;
+use palaute_worker::mail::Mailer;
+use palaute_worker::pipeline::Pipeline;
+use palaute_worker::{Indexer, Runner, Wakeups};
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::config::load_organisation;
+
+/// Connects, migrates and mirrors the organisation into the database.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<(Store, Arc<Organisation>)> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
+    let organisation = load_organisation(settings)?;
+    let store = Store::connect(&settings.database_url(), settings.database_max_connections)
+        .await
+        .context("opening the database")?;
+    store.migrate().await.context("migrating the database")?;
+    store
+        .sync_organisation(&organisation)
+        .await
+        .context("loading the organisation into the database")?;
+    Ok((store, organisation))
+}
+
+pub fn worker_runner(
+    settings: &Settings,
+    store: &Store,
+    organisation: Arc<Organisation>,
+    wakeups: Wakeups,
+) -> anyhow::Result<Runner> {
+    let mailer = Mailer::from_settings(settings.smtp_url.as_deref(), &settings.outbox_dir())
+        .context("setting up email delivery")?;
+    let pipeline = Pipeline::new(
+        store.clone(),
+        organisation,
+        settings.mail_from.clone(),
+        settings.public_url.clone(),
+        settings.worker.max_attempts,
+    );
+    Ok(Runner::new(
+        store.clone(),
+        settings.worker.clone(),
+        pipeline,
+        EmailSender::new(store.clone(), mailer),
+        wakeups,
+    ))
+}
+
+/// Opens the index; an index written by an older schema is recreated and refilled
+/// from the database, which is the source of truth.
+pub async fn open_index(folder: &Path, store: &Store) -> anyhow::Result<Arc<SearchIndex>> {
+    match SearchIndex::open(folder) {
+        Ok(index) => Ok(Arc::new(index)),
+        Err(IndexError::SchemaChanged { .. }) => {
+            warn!(folder = %folder.display(), "search index has an older schema; rebuilding it");
+            let index = Arc::new(SearchIndex::open_or_recreate(folder).context("recreating the index")?);
+            Indexer::new(store.clone(), Arc::clone(&index)).rebuild().await?;
+            Ok(index)
+        }
+        Err(error @ IndexError::Locked { .. }) => Err(anyhow::Error::new(error).context(
+            "another palaute process holds the search index; stop it, or give this one its own --data-dir",
+        )),
+        Err(error) => Err(anyhow::Error::new(error).context("opening the search index")),
+    }
+}
+
+/// Reads the administrator token from settings, or from the data folder, creating one
+/// there on first start so a new installation is usable at once.
+pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
+    if let Some(token) = &settings.admin_token {
+        return Ok(token.clone());
+    }
+    let file = settings.admin_token_file();
+    if let Ok(existing) = std::fs::read_to_string(&file) {
+        let existing = existing.trim().to_owned();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+    }
+    let token = palaute_core::token::TrackingToken::generate().into_string();
+    write_private(&file, &token).with_context(|| format!("writing {}", file.display()))?;
+    info!(file = %file.display(), "generated an administrator token");
+    Ok(token)
+}
+
+fn write_private(file: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut handle = options.open(file)?;
+    handle.write_all(contents.as_bytes())?;
+    handle.sync_all()
+}
+
+/// Runs `serve` until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings, run_worker: bool) -> anyhow::Result<()> {
+    let ready = Arc::new(AtomicBool::new(false));
+    let (store, organisation) = open_store(&settings).await?;
+    let index = open_index(&settings.index_dir(), &store).await?;
+    let token = admin_token(&settings)?;
+    let wakeups = Wakeups::default();
+    let (stop, stopped) = watch::channel(false);
+
+    let schema = build_schema(
+        store.clone(),
+        Arc::clone(&organisation),
+        Arc::clone(&index),
+        &settings.graphql,
+        settings.worker.max_attempts,
+        Arc::clone(&wakeups.jobs),
+    );
+    let state = AppState {
+        schema,
+        store: store.clone(),
+        auth: StaffAuth::new(Some(&token)),
+        max_body_bytes: settings.graphql.max_body_bytes,
+        ready: Arc::clone(&ready),
+    };
+
+    let mut background = Vec::new();
+    let indexer = Indexer::new(store.clone(), Arc::clone(&index));
+    background.push(tokio::spawn(indexer.run(
+        Arc::clone(&wakeups.index),
+        settings.worker.poll_interval(),
+        stopped.clone(),
+    )));
+    if run_worker {
+        let runner = worker_runner(
+            &settings,
+            &store,
+            Arc::clone(&organisation),
+            wakeups.clone(),
+        )?;
+        background.push(tokio::spawn(runner.run(stopped.clone())));
+    }
+
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    ready.store(true, Ordering::Release);
+    // Scripts and tests read this line to find the server.
+    println!("palaute is listening on http://{address}/graphql (GraphiQL in a browser)");
+    info!(%address, data_dir = %settings.data_dir.display(), worker = run_worker, email = if settings.smtp_url.is_some() { "smtp" } else { "outbox folder" }, "serving");
+    if settings.admin_token.is_none() {
+        println!(
+            "staff token: in {} (send it as Authorization: Bearer …)",
+            settings.admin_token_file().display()
+        );
+    }
+
+    palaute_api::serve(listener, state, shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    info!("shutting down: finishing jobs in hand");
+    let _ = stop.send(true);
+    for task in background {
+        let _ = task.await;
+    }
+    Ok(())
+}
+
+/// Runs a worker-only process until Ctrl-C or SIGTERM.
+pub async fn worker(settings: Settings) -> anyhow::Result<()> {
+    let (store, organisation) = open_store(&settings).await?;
+    let (stop, stopped) = watch::channel(false);
+    let runner = worker_runner(&settings, &store, organisation, Wakeups::default())?;
+    let task = tokio::spawn(runner.run(stopped));
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    task.await.context("worker task failed")?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
