@@ -1,14 +1,10 @@
 //! `palaute`: the command line that wires the store, the worker, the search index and
 //! the API together.
 
-mod cli;
-mod commands;
-mod config;
-mod runtime;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use palaute::{cli, commands};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();

@@ -110,8 +110,36 @@ fn write_private(file: &Path, contents: &str) -> std::io::Result<()> {
     handle.sync_all()
 }
 
-/// Runs `serve` until Ctrl-C or SIGTERM.
-pub async fn serve(settings: Settings, run_worker: bool) -> anyhow::Result<()> {
+/// A running `serve`: its address, and the handle to stop it.
+pub struct RunningServer {
+    pub address: std::net::SocketAddr,
+    stop: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting requests, lets requests and jobs in hand finish, and waits.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        let served = self.server.await.context("server task failed")?;
+        for task in self.background {
+            let _ = task.await;
+        }
+        served.context("serving HTTP")
+    }
+
+    /// Waits until the server ends by itself (it only does on an error).
+    async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.server)
+            .await
+            .context("server task failed")?
+            .context("serving HTTP")
+    }
+}
+
+/// Starts the API with the indexer and, if `run_worker`, the job worker.
+pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<RunningServer> {
     let ready = Arc::new(AtomicBool::new(false));
     let (store, organisation) = open_store(&settings).await?;
     let index = open_index(&settings.index_dir(), &store).await?;
@@ -156,26 +184,45 @@ pub async fn serve(settings: Settings, run_worker: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
     let address = listener.local_addr().context("reading the bound address")?;
+    let mut server_stopped = stopped.clone();
+    let shutdown = async move {
+        let _ = server_stopped.wait_for(|stop| *stop).await;
+    };
+    let server = tokio::spawn(palaute_api::serve(listener, state, shutdown));
     ready.store(true, Ordering::Release);
-    // Scripts and tests read this line to find the server.
-    println!("palaute is listening on http://{address}/graphql (GraphiQL in a browser)");
     info!(%address, data_dir = %settings.data_dir.display(), worker = run_worker, email = if settings.smtp_url.is_some() { "smtp" } else { "outbox folder" }, "serving");
-    if settings.admin_token.is_none() {
+    Ok(RunningServer {
+        address,
+        stop,
+        server,
+        background,
+    })
+}
+
+/// Runs `serve` until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings, run_worker: bool) -> anyhow::Result<()> {
+    let token_note = settings
+        .admin_token
+        .is_none()
+        .then(|| settings.admin_token_file());
+    let mut running = start(settings, run_worker).await?;
+    // Scripts and tests read this line to find the server.
+    println!(
+        "palaute is listening on http://{}/graphql (GraphiQL in a browser)",
+        running.address
+    );
+    if let Some(file) = token_note {
         println!(
             "staff token: in {} (send it as Authorization: Bearer …)",
-            settings.admin_token_file().display()
+            file.display()
         );
     }
-
-    palaute_api::serve(listener, state, shutdown_signal())
-        .await
-        .context("serving HTTP")?;
-    info!("shutting down: finishing jobs in hand");
-    let _ = stop.send(true);
-    for task in background {
-        let _ = task.await;
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        result = running.wait() => return result,
     }
-    Ok(())
+    info!("shutting down: finishing requests and jobs in hand");
+    running.stop().await
 }
 
 /// Runs a worker-only process until Ctrl-C or SIGTERM.

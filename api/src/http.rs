@@ -105,8 +105,24 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
     let caller = state.auth.authenticate(authorization);
-    let response: BatchResponse = state.schema.execute_batch(batch.data(caller)).await;
-    Json(response).into_response()
+    let response = state.schema.execute_batch(batch.data(caller)).await;
+    Json(with_error_codes(response)).into_response()
+}
+
+/// Errors async-graphql raises itself (syntax, validation, depth and complexity
+/// limits) carry no code; they are all faults of the request.
+fn with_error_codes(mut response: BatchResponse) -> BatchResponse {
+    let responses = match &mut response {
+        BatchResponse::Single(single) => std::slice::from_mut(single),
+        BatchResponse::Batch(many) => many.as_mut_slice(),
+    };
+    for error in responses.iter_mut().flat_map(|r| r.errors.iter_mut()) {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Code::BadUserInput.as_str());
+        }
+    }
+    response
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

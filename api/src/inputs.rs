@@ -7,6 +7,7 @@ use async_graphql::InputObject;
 use chrono::{DateTime, Utc};
 use palaute_core::text::{normalize, normalize_optional};
 use palaute_core::{Organisation, token::sha256_hex};
+use palaute_search_index::SearchFilters;
 use palaute_store::{CaseFilter, ContactDetails, Location, NewCase};
 
 use crate::errors::bad_input;
@@ -64,6 +65,34 @@ pub struct CaseFilterInput {
     pub created_after: Option<DateTime<Utc>>,
     /// Cases created before this time.
     pub created_before: Option<DateTime<Utc>>,
+}
+
+/// Exact-match filters of a search; all given ones must hold.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct SearchFilterInput {
+    pub status: Option<CaseStatus>,
+    /// A unit code.
+    pub unit: Option<String>,
+    /// A category (Open311 service) code.
+    pub category: Option<String>,
+    pub channel: Option<Channel>,
+    pub language: Option<CaseLanguage>,
+}
+
+impl SearchFilterInput {
+    pub fn into_filters(self) -> SearchFilters {
+        SearchFilters {
+            status: self
+                .status
+                .map(|status| palaute_core::CaseStatus::from(status).code().to_owned()),
+            unit_code: self.unit,
+            category_code: self.category,
+            channel: self
+                .channel
+                .map(|channel| palaute_core::Channel::from(channel).code().to_owned()),
+            language: self.language.map(|language| language.code().to_owned()),
+        }
+    }
 }
 
 impl CaseFilterInput {

@@ -5,16 +5,16 @@ use std::sync::Arc;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object};
 use palaute_core::{CaseId, Organisation, Reference};
-use palaute_search_index::{SearchFilters, SearchIndex, SearchQuery};
+use palaute_search_index::{SearchIndex, SearchQuery};
 use palaute_store::Store;
 
 use crate::auth::require_staff;
 use crate::errors::{bad_input, from_index, from_store, internal, not_found};
-use crate::inputs::CaseFilterInput;
+use crate::inputs::{CaseFilterInput, SearchFilterInput};
 use crate::schema::Limits;
 use crate::types::{
-    CaseConnectionFields, CaseLanguage, CaseStatus, CaseView, CategoryView, Channel, FacetCount,
-    Language, SearchFacets, SearchResult, TrackedCase, UnitView,
+    CaseConnectionFields, CaseView, CategoryView, FacetCount, Language, SearchFacets, SearchResult,
+    TrackedCase, UnitView,
 };
 
 const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -129,11 +129,7 @@ impl Query {
         query: String,
         first: Option<i32>,
         offset: Option<i32>,
-        status: Option<CaseStatus>,
-        unit: Option<String>,
-        category: Option<String>,
-        channel: Option<Channel>,
-        language: Option<CaseLanguage>,
+        filter: Option<SearchFilterInput>,
     ) -> async_graphql::Result<SearchResult> {
         require_staff(ctx)?;
         let limit = page_size(ctx, first)? as usize;
@@ -141,13 +137,7 @@ impl Query {
             .map_err(|_| bad_input("offset", "offset must not be negative"))?;
         let request = SearchQuery {
             text: query,
-            filters: SearchFilters {
-                status: status.map(|s| palaute_core::CaseStatus::from(s).code().to_owned()),
-                unit_code: unit,
-                category_code: category,
-                channel: channel.map(|c| palaute_core::Channel::from(c).code().to_owned()),
-                language: language.map(|l| l.code().to_owned()),
-            },
+            filters: filter.unwrap_or_default().into_filters(),
             limit,
             offset,
         };

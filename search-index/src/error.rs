@@ -18,7 +18,7 @@ pub enum IndexError {
     /// Another process holds the index writer.
     #[error(
         "the search index at {path} is locked by another writer \
-         (is a `palaute worker` or `palaute reindex` already running?)"
+         (is another `palaute serve` or `palaute reindex` running on this data folder?)"
     )]
     Locked { path: PathBuf },
 

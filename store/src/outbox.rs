@@ -103,7 +103,8 @@ impl Store {
         Ok(())
     }
 
-    /// Records a delivery error; `permanent` marks the email failed for good.
+    /// Records a delivery error on an email still pending; `permanent` marks it failed
+    /// for good. An email another worker delivered meanwhile is left as sent.
     pub async fn record_email_error(
         &self,
         id: i64,
@@ -122,6 +123,7 @@ impl Store {
         }
         update
             .filter(email::Column::Id.eq(id))
+            .filter(email::Column::Status.eq(EmailStatus::Pending.code()))
             .exec(&self.db)
             .await
             .context("recording an email error")?;

@@ -42,12 +42,7 @@ impl Pipeline {
     }
 
     pub(crate) async fn process(&self, job: &ClaimedJob) -> Result<(), JobError> {
-        let case_id = job
-            .payload
-            .get("case_id")
-            .and_then(|value| value.as_i64())
-            .map(CaseId)
-            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("job payload has no case_id")))?;
+        let case_id = case_id_of(job)?;
         let case = self
             .store
             .case_by_id(case_id)
@@ -79,6 +74,51 @@ impl Pipeline {
             ?recorded,
             "case routed"
         );
+        Ok(())
+    }
+
+    /// Sends a case whose pipeline job died to the triage unit, with the failure as
+    /// the reason, and notifies the triage unit if the email can still be written.
+    pub(crate) async fn fall_back_to_triage(
+        &self,
+        job: &ClaimedJob,
+        failure: &str,
+    ) -> Result<(), JobError> {
+        let case_id = case_id_of(job)?;
+        let Some(case) = self
+            .store
+            .case_by_id(case_id)
+            .await
+            .context("loading the case")?
+        else {
+            return Ok(());
+        };
+        if case.status != CaseStatus::New {
+            return Ok(());
+        }
+        let routing = Routing {
+            language: case.stated_language,
+            language_confidence: 0.0,
+            unit_code: self.organisation.triage_unit.clone(),
+            category_code: case.category_code.clone(),
+            status: CaseStatus::NeedsTriage,
+            reason: format!("automatic routing failed: {failure}"),
+            confidence: 0.0,
+        };
+        let emails = self
+            .compose_emails(&case, &routing)
+            .await
+            .unwrap_or_default();
+        self.store
+            .record_routing(
+                case.id,
+                &routing,
+                &emails,
+                self.max_attempts,
+                palaute_store::now(),
+            )
+            .await
+            .context("sending the case to triage")?;
         Ok(())
     }
 
@@ -192,6 +232,14 @@ impl Pipeline {
         let domain = sender_domain(&self.mail_from).unwrap_or("palaute.invalid");
         format!("{}.{kind}@{domain}", reference.to_ascii_lowercase())
     }
+}
+
+fn case_id_of(job: &ClaimedJob) -> Result<CaseId, JobError> {
+    job.payload
+        .get("case_id")
+        .and_then(|value| value.as_i64())
+        .map(CaseId)
+        .ok_or_else(|| JobError::permanent(anyhow::anyhow!("job payload has no case_id")))
 }
 
 /// The language a resident is written to in: the one they chose, else the one they

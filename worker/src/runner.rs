@@ -100,7 +100,7 @@ impl Runner {
         info!(worker = %runner.name, "worker stopped");
     }
 
-    async fn job_loop(&self, slot: usize, mut shutdown: watch::Receiver<bool>) {
+    async fn job_loop(self: Arc<Self>, slot: usize, mut shutdown: watch::Receiver<bool>) {
         let worker = format!("{}/{slot}", self.name);
         while !*shutdown.borrow() {
             let claimed = self
@@ -109,7 +109,7 @@ impl Runner {
                 .await;
             match claimed {
                 Ok(Some(job)) => {
-                    self.run_job(&worker, job).await;
+                    Arc::clone(&self).run_job_isolated(&worker, job).await;
                     continue;
                 }
                 Ok(None) => {}
@@ -123,17 +123,48 @@ impl Runner {
         }
     }
 
+    /// Runs one job in a task of its own, so that a panicking handler fails the job
+    /// instead of taking this worker slot down with it.
+    async fn run_job_isolated(self: Arc<Self>, worker: &str, job: ClaimedJob) {
+        let runner = Arc::clone(&self);
+        let handler_job = job.clone();
+        let outcome = tokio::spawn(async move { runner.execute(&handler_job).await })
+            .await
+            .unwrap_or_else(|panic| {
+                Err(JobError::transient(anyhow::anyhow!(
+                    "the job panicked: {panic}"
+                )))
+            });
+        self.settle(worker, &job, outcome).await;
+    }
+
     /// Runs one job and settles it. Returns once the outcome is stored.
     pub async fn run_job(&self, worker: &str, job: ClaimedJob) {
+        let outcome = self.execute(&job).await;
+        self.settle(worker, &job, outcome).await;
+    }
+
+    async fn execute(&self, job: &ClaimedJob) -> Result<(), JobError> {
         debug!(job = job.id, kind = %job.kind_code, attempt = job.attempts, "running job");
-        let outcome = match job.kind {
-            Some(JobKind::ProcessCase) => self.pipeline.process(&job).await,
-            Some(JobKind::SendEmail) => self.email_sender.send(&job).await,
+        if job.attempts > job.max_attempts {
+            // Claimed again after its lease expired more times than it may run: the
+            // job may be what crashes its workers, so it is not run again.
+            return Err(JobError::permanent(anyhow::anyhow!(
+                "the job's lease expired on {} attempts without an outcome",
+                job.attempts - 1
+            )));
+        }
+        match job.kind {
+            Some(JobKind::ProcessCase) => self.pipeline.process(job).await,
+            Some(JobKind::SendEmail) => self.email_sender.send(job).await,
             None => Err(JobError::permanent(anyhow::anyhow!(
                 "unknown job kind {:?}",
                 job.kind_code
             ))),
-        };
+        }
+    }
+
+    async fn settle(&self, worker: &str, job: &ClaimedJob, outcome: Result<(), JobError>) {
         let now = palaute_store::now();
         let settled = match outcome {
             Ok(()) => {
@@ -146,8 +177,13 @@ impl Runner {
                 let message = format!("{:#}", failure.error);
                 if failure.permanent || job.attempts >= job.max_attempts {
                     error!(job = job.id, kind = %job.kind_code, attempts = job.attempts, error = %message, "job failed for good");
-                    self.on_dead(&job, &message).await;
-                    self.store.bury_job(job.id, worker, &message, now).await
+                    let buried = self.store.bury_job(job.id, worker, &message, now).await;
+                    // Only the lease holder acts on the failure: another worker may have
+                    // taken the job over and succeeded meanwhile.
+                    if matches!(buried, Ok(true)) {
+                        self.on_dead(job, &message).await;
+                    }
+                    buried
                 } else {
                     let delay = retry_delay(
                         job.attempts,
@@ -169,12 +205,28 @@ impl Runner {
         }
     }
 
+    /// What a job that will not run again leaves behind: a failed email is marked
+    /// failed; a case whose pipeline failed goes to the triage unit, so that a person
+    /// sees it rather than it waiting as NEW for ever.
     async fn on_dead(&self, job: &ClaimedJob, message: &str) {
-        if job.kind == Some(JobKind::SendEmail)
-            && let Some(email_id) = job.payload.get("email_id").and_then(|v| v.as_i64())
-            && let Err(error) = self.store.record_email_error(email_id, message, true).await
-        {
-            error!(email = email_id, error = %error, "could not mark an email failed");
+        match job.kind {
+            Some(JobKind::SendEmail) => {
+                if let Some(email_id) = job.payload.get("email_id").and_then(|v| v.as_i64())
+                    && let Err(error) = self.store.record_email_error(email_id, message, true).await
+                {
+                    error!(email = email_id, error = %error, "could not mark an email failed");
+                }
+            }
+            Some(JobKind::ProcessCase) => {
+                if let Err(error) = self.pipeline.fall_back_to_triage(job, message).await {
+                    error!(
+                        job = job.id,
+                        error = format!("{:#}", error.error),
+                        "could not send a failed case to triage"
+                    );
+                }
+            }
+            None => {}
         }
     }
 }

@@ -1,0 +1,8 @@
+//! The `palaute` application: settings, start-up and shutdown of its parts, and the
+//! subcommands. `main.rs` is a thin shell over this library so that whole-system
+//! tests can start the same application in-process.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod runtime;

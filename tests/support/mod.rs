@@ -1,0 +1,156 @@
+//! Starting palaute for a whole-system test: the real application on a free port, over
+//! a fresh database, with its own data folder, spoken to over real HTTP.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use palaute::runtime::{RunningServer, start};
+use palaute_core::Settings;
+use palaute_testkit::TestDatabase;
+use serde_json::{Value, json};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+pub struct TestApp {
+    pub base_url: String,
+    pub data_dir: PathBuf,
+    pub http: reqwest::Client,
+    server: Option<RunningServer>,
+    _data: tempfile::TempDir,
+    _database: TestDatabase,
+}
+
+/// Settings for a test: a fresh data folder, the test database, port 0, fast polling.
+pub fn test_settings(database: &TestDatabase, data_dir: &std::path::Path) -> Settings {
+    let mut settings = Settings {
+        data_dir: data_dir.to_path_buf(),
+        listen: "127.0.0.1:0".parse().expect("address"),
+        database_url: Some(database.url.clone()),
+        admin_token: Some(ADMIN_TOKEN.into()),
+        ..Settings::default()
+    };
+    settings.worker.poll_interval_ms = 50;
+    settings.worker.retry_base_ms = 20;
+    settings.worker.retry_cap_seconds = 1;
+    settings.worker.max_attempts = 3;
+    settings
+}
+
+pub async fn spawn_app(database: TestDatabase) -> TestApp {
+    spawn_app_with(database, |_| {}).await
+}
+
+pub async fn spawn_app_with(database: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let data = tempfile::tempdir().expect("temporary data folder");
+    let mut settings = test_settings(&database, data.path());
+    adjust(&mut settings);
+    let server = start(settings, true).await.expect("starting palaute");
+    TestApp {
+        base_url: format!("http://{}", server.address),
+        data_dir: data.path().to_path_buf(),
+        http: reqwest::Client::new(),
+        server: Some(server),
+        _data: data,
+        _database: database,
+    }
+}
+
+impl TestApp {
+    /// Sends a GraphQL request; `token` is sent as a bearer token when given.
+    pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let mut request = self
+            .http
+            .post(format!("{}/graphql", self.base_url))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("sending a GraphQL request");
+        assert!(response.status().is_success(), "HTTP {}", response.status());
+        response.json().await.expect("a JSON response")
+    }
+
+    pub async fn staff(&self, query: &str, variables: Value) -> Value {
+        self.graphql(query, variables, Some(ADMIN_TOKEN)).await
+    }
+
+    /// Submits feedback and returns (reference, tracking token).
+    pub async fn submit(&self, input: Value) -> (String, String) {
+        let response = self
+            .graphql(
+                "mutation($input: SubmitFeedbackInput!) { submitFeedback(input: $input) { reference trackingToken status } }",
+                json!({ "input": input }),
+                None,
+            )
+            .await;
+        let payload = &response["data"]["submitFeedback"];
+        assert!(payload.is_object(), "submission failed: {response}");
+        (
+            payload["reference"].as_str().expect("reference").to_owned(),
+            payload["trackingToken"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// Polls the case until its status is one of `statuses` (bounded wait).
+    pub async fn wait_for_status(&self, reference: &str, statuses: &[&str]) -> Value {
+        let query = "query($r: String!) { case(reference: $r) { reference status language channel title description unit { code name } category { code } createdAt routedAt timeline { kind } } }";
+        for _ in 0..200 {
+            let response = self.staff(query, json!({ "r": reference })).await;
+            let case = response["data"]["case"].clone();
+            if statuses.iter().any(|status| case["status"] == *status) {
+                return case;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("case {reference} never reached {statuses:?}");
+    }
+
+    pub fn outbox_files(&self) -> Vec<(String, String)> {
+        outbox_files(&self.data_dir)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.stop().await.expect("stopping palaute");
+        }
+    }
+}
+
+/// The `.eml` files in a data folder's outbox, as (file name, contents).
+pub fn outbox_files(data_dir: &std::path::Path) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(data_dir.join("outbox")) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(String, String)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "eml"))
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (name, std::fs::read_to_string(&path).unwrap_or_default())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The code in a GraphQL response's first error.
+pub fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+pub fn street_lamp() -> Value {
+    json!({
+        "channel": "WEB",
+        "description": "Katulamppu on rikki Mannerheimintien ja Runeberginkadun kulmassa",
+        "language": "FI",
+        "contact": { "name": "Maija Meikäläinen", "email": "maija@example.com" }
+    })
+}
