@@ -63,9 +63,6 @@ pub fn from_store(context: &str, store_error: StoreError) -> Error {
             Code::Conflict,
             "this idempotencyKey was already used for a different submission",
         ),
-        StoreError::UnknownCategory(code) => {
-            bad_input("categoryCode", format!("unknown category {code:?}"))
-        }
         other => internal(context, &other),
     }
 }

@@ -12,8 +12,6 @@ pub enum StoreError {
     },
     #[error("idempotency key was used before for a different submission")]
     IdempotencyConflict,
-    #[error("unknown category {0:?}")]
-    UnknownCategory(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

@@ -2,7 +2,7 @@
 
 use palaute_core::Organisation;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 
 use crate::db::Store;
 use crate::entity::{category, division, unit};
@@ -114,15 +114,5 @@ impl Store {
                 .context("saving a category")?;
         }
         txn.commit().await.context("committing the organisation")
-    }
-
-    /// Whether a category exists and takes new cases.
-    pub async fn category_is_active(&self, code: &str) -> Result<bool, StoreError> {
-        let found = category::Entity::find_by_id(code.to_owned())
-            .filter(category::Column::Active.eq(true))
-            .one(&self.db)
-            .await
-            .context("looking up a category")?;
-        Ok(found.is_some())
     }
 }
