@@ -63,7 +63,17 @@ pub fn worker_runner(
 /// from the database, which is the source of truth.
 pub async fn open_index(folder: &Path, store: &Store) -> anyhow::Result<Arc<SearchIndex>> {
     match SearchIndex::open(folder) {
-        Ok(index) => Ok(Arc::new(index)),
+        Ok(index) => {
+            let index = Arc::new(index);
+            // A lost or deleted index folder comes back empty: refill it, since the
+            // database is the source of truth.
+            let has_cases = !store.case_ids_after(0, 1).await?.is_empty();
+            if index.document_count() == 0 && has_cases {
+                warn!(folder = %folder.display(), "search index is empty; rebuilding it from the database");
+                Indexer::new(store.clone(), Arc::clone(&index)).rebuild().await?;
+            }
+            Ok(index)
+        }
         Err(IndexError::SchemaChanged { .. }) => {
             warn!(folder = %folder.display(), "search index has an older schema; rebuilding it");
             let index = Arc::new(SearchIndex::open_or_recreate(folder).context("recreating the index")?);

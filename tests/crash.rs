@@ -158,4 +158,50 @@ async fn killed_server_loses_nothing_and_emails_once(database: TestDatabase) {
     }
 }
 
-on_every_backend!(killed_server_loses_nothing_and_emails_once);
+/// The index is derived: a deleted index folder is rebuilt from the database when the
+/// server starts again.
+async fn deleted_index_is_rebuilt_on_start(database: TestDatabase) {
+    let data = tempfile::tempdir().expect("data folder");
+    let (mut server, url) = start_server(&database, data.path());
+    let http = reqwest::Client::new();
+    let body = json!({
+        "query": "mutation { submitFeedback(input: {channel: WEB, description: \"Roskakori on täynnä\"}) { reference } }"
+    });
+    let response: serde_json::Value = http
+        .post(format!("{url}/graphql"))
+        .json(&body)
+        .send()
+        .await
+        .expect("submit")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        response["data"]["submitFeedback"]["reference"].is_string(),
+        "{response}"
+    );
+    server.kill().expect("kill");
+    server.wait().expect("reap");
+    std::fs::remove_dir_all(data.path().join("index")).expect("deleting the index");
+
+    let (mut restarted, url) = start_server(&database, data.path());
+    let search = json!({ "query": "{ search(query: \"roskakori\") { totalCount } }" });
+    let found: serde_json::Value = http
+        .post(format!("{url}/graphql"))
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&search)
+        .send()
+        .await
+        .expect("search")
+        .json()
+        .await
+        .expect("json");
+    restarted.kill().expect("kill");
+    restarted.wait().expect("reap");
+    assert_eq!(found["data"]["search"]["totalCount"], 1, "{found}");
+}
+
+on_every_backend!(
+    killed_server_loses_nothing_and_emails_once,
+    deleted_index_is_rebuilt_on_start,
+);
