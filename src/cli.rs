@@ -55,6 +55,16 @@ pub enum Command {
     Migrate,
     /// Rebuild the search index from the database (stop `serve` first).
     Reindex,
+    /// Measure language detection on a TSV file with `lang` and `text` columns.
+    EvalLanguage {
+        /// The labelled texts: a header, then one text a line.
+        file: PathBuf,
+        /// Print one JSON object {"accuracy", "accuracy_short", "n", "n_short"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train routing models on past cases and score them on others.
+    EvalRouting(EvalRoutingArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -71,4 +81,31 @@ pub enum ConfigCommand {
     },
     /// Print the settings in force (secrets hidden).
     Show,
+}
+
+/// `palaute eval-routing`: JSONL (Open311 export) or CSV (`sentence,ministry`), `.bz2` or not.
+#[derive(Debug, Args, Clone)]
+pub struct EvalRoutingArgs {
+    /// Cases to train on.
+    #[arg(long, value_name = "FILE")]
+    pub train: PathBuf,
+    /// Cases to score on.
+    #[arg(long, value_name = "FILE", required_unless_present = "split_newest")]
+    pub test: Option<PathBuf>,
+    /// Instead of --test: score on the newest FRACTION of --train by
+    /// `requested_datetime` (file order where absent) and train on the rest.
+    #[arg(long, value_name = "FRACTION", conflicts_with = "test")]
+    pub split_newest: Option<f64>,
+    /// Print one JSON object: {"unit", "unit_text_only", "category", "n_train", "n_test", "train_seconds"}.
+    #[arg(long)]
+    pub json: bool,
+    /// Precision the routing threshold must reach on the newest fifth of the training data.
+    #[arg(long, value_name = "P", default_value_t = 0.9)]
+    pub target_precision: f64,
+    /// Features: words, stems, charN-M, joined by + (default char3-5).
+    #[arg(long, value_name = "SET", value_parser = crate::eval_routing::parse_features)]
+    pub features: Option<palaute_routing::model::FeatureSet>,
+    /// Weigh rare units up: 0 counts every case once, 1 weighs all units alike.
+    #[arg(long, value_name = "POWER", default_value_t = 0.0)]
+    pub class_balance: f32,
 }

@@ -17,6 +17,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config {
             command: ConfigCommand::Check { file },
         } => Ok(check_organisation(&file)),
+        Command::EvalLanguage { file, json } => {
+            crate::eval_language::run(&file, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::EvalRouting(args) => {
+            // Training is CPU work: keep it off the async threads.
+            tokio::task::spawn_blocking(move || crate::eval_routing::run(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
         command => {
             let mut settings = load_settings(&cli.common)?;
             match command {
@@ -60,6 +69,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Config {
                     command: ConfigCommand::Check { .. },
                 } => unreachable!("handled above"),
+                Command::EvalLanguage { .. } => unreachable!("handled above"),
+                Command::EvalRouting(_) => unreachable!("handled above"),
             }
             Ok(ExitCode::SUCCESS)
         }

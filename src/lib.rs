@@ -5,4 +5,6 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod eval_language;
+pub mod eval_routing;
 pub mod runtime;

@@ -292,7 +292,7 @@ impl Classifier {
 /// The title, unless it only repeats the start of the description (as in Open311
 /// imports, where it is the description cut short: "Murtunut valli ja rikkoutun...").
 /// Counting it again would give those keywords double weight.
-fn title_not_repeated<'a>(case: &CaseText<'a>) -> &'a str {
+pub(crate) fn title_not_repeated<'a>(case: &CaseText<'a>) -> &'a str {
     let Some(title) = case.title else {
         return "";
     };

@@ -24,7 +24,9 @@
 mod classify;
 mod keyword;
 mod language;
+pub mod model;
 mod text;
 
 pub use classify::{CaseText, Classifier, Outcome, ROUTE_THRESHOLD, RoutingDecision};
 pub use language::{LanguageGuess, detect_language};
+pub use language::{LanguageReport, SHORT_TEXT_CHARS, evaluate as evaluate_language};
