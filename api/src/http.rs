@@ -77,13 +77,20 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
     let bytes = match to_bytes(body, state.max_body_bytes).await {
         Ok(bytes) => bytes,
         Err(_) => {
-            return request_error(
+            let mut response = request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
                     "the request body is larger than {} bytes",
                     state.max_body_bytes
                 ),
             );
+            // The rest of the body is never read, so this connection cannot carry
+            // another request: tell the client not to reuse it.
+            response.headers_mut().insert(
+                header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            return response;
         }
     };
     if std::str::from_utf8(&bytes).is_err() {
