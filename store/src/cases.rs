@@ -136,20 +136,13 @@ pub struct NewEmail {
     pub language: Language,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmailKind {
-    HandlerNotification,
-    Acknowledgement,
-}
-
-impl EmailKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            EmailKind::HandlerNotification => "handler_notification",
-            EmailKind::Acknowledgement => "acknowledgement",
-        }
+palaute_core::coded_enum!(
+    /// Why an email is sent.
+    EmailKind {
+        HandlerNotification => "handler_notification",
+        Acknowledgement => "acknowledgement",
     }
-}
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoutingRecorded {

@@ -16,49 +16,25 @@ use crate::db::Store;
 use crate::entity::job;
 use crate::error::{DbContext, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobKind {
-    /// Detect the language, route, queue notifications, index.
-    ProcessCase,
-    /// Deliver one outbox email.
-    SendEmail,
-}
-
-impl JobKind {
-    pub fn code(self) -> &'static str {
-        match self {
-            JobKind::ProcessCase => "process_case",
-            JobKind::SendEmail => "send_email",
-        }
+palaute_core::coded_enum!(
+    /// What a job does.
+    JobKind {
+        /// Detect the language, route, queue notifications, index.
+        ProcessCase => "process_case",
+        /// Deliver one outbox email.
+        SendEmail => "send_email",
     }
+);
 
-    pub fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "process_case" => Some(JobKind::ProcessCase),
-            "send_email" => Some(JobKind::SendEmail),
-            _ => None,
-        }
+palaute_core::coded_enum!(
+    /// Where a job stands in the queue.
+    JobStatus {
+        Queued => "queued",
+        Running => "running",
+        Done => "done",
+        Dead => "dead",
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Done,
-    Dead,
-}
-
-impl JobStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Running => "running",
-            JobStatus::Done => "done",
-            JobStatus::Dead => "dead",
-        }
-    }
-}
+);
 
 /// A job this worker holds the lease on.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,23 +10,15 @@ use crate::db::Store;
 use crate::entity::email;
 use crate::error::{DbContext, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EmailStatus {
-    Pending,
-    Sent,
-    /// Delivery failed for good (a permanent rejection or too many attempts).
-    Failed,
-}
-
-impl EmailStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            EmailStatus::Pending => "pending",
-            EmailStatus::Sent => "sent",
-            EmailStatus::Failed => "failed",
-        }
+palaute_core::coded_enum!(
+    /// Where an outbox email stands.
+    EmailStatus {
+        Pending => "pending",
+        Sent => "sent",
+        /// Delivery failed for good (a permanent rejection or too many attempts).
+        Failed => "failed",
     }
-}
+);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmailRecord {
