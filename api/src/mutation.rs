@@ -38,12 +38,17 @@ impl Mutation {
             ctx.data_unchecked::<JobWakeup>().0.notify_one();
             info!(case = %submitted.reference, %channel, "feedback received");
         }
-        let status = store
-            .case_by_id(submitted.case_id)
-            .await
-            .ok()
-            .flatten()
-            .map_or(CaseStatus::New, |case| case.status.into());
+        // A new case is NEW; only a replay may have moved on since.
+        let status = if submitted.replayed {
+            store
+                .case_by_id(submitted.case_id)
+                .await
+                .ok()
+                .flatten()
+                .map_or(CaseStatus::New, |case| case.status.into())
+        } else {
+            CaseStatus::New
+        };
         Ok(SubmitFeedbackPayload {
             reference: submitted.reference.to_string(),
             tracking_token: submitted.tracking_token,

@@ -289,6 +289,17 @@ impl Classifier {
     }
 }
 
+impl<'a> CaseText<'a> {
+    /// The words of the case, each counted once: the title (unless it only repeats the
+    /// start of the description) followed by the description.
+    pub fn combined_text(&self) -> String {
+        match title_not_repeated(self) {
+            "" => self.description.to_owned(),
+            title => format!("{title}\n{}", self.description),
+        }
+    }
+}
+
 /// The title, unless it only repeats the start of the description (as in Open311
 /// imports, where it is the description cut short: "Murtunut valli ja rikkoutun...").
 /// Counting it again would give those keywords double weight.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use palaute_core::{CaseId, CaseStatus, Language, Organisation};
 use palaute_routing::{CaseText, Classifier, detect_language};
-use palaute_store::{CaseRecord, ClaimedJob, EmailKind, NewEmail, Routing, Store};
+use palaute_store::{CaseRecord, ClaimedJob, EmailKind, NewEmail, Routing, RoutingRecorded, Store};
 use tracing::info;
 
 use crate::mail::{CaseFacts, acknowledgement, handler_notification};
@@ -43,29 +43,12 @@ impl Pipeline {
 
     pub(crate) async fn process(&self, job: &ClaimedJob) -> Result<(), JobError> {
         let case_id = case_id_of(job)?;
-        let case = self
-            .store
-            .case_by_id(case_id)
-            .await
-            .context("loading the case")?
-            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("case {case_id} does not exist")))?;
-        if case.status != CaseStatus::New {
+        let Some(case) = self.new_case(case_id).await? else {
             return Ok(());
-        }
-
+        };
         let routing = self.decide(&case);
         let emails = self.compose_emails(&case, &routing).await?;
-        let recorded = self
-            .store
-            .record_routing(
-                case.id,
-                &routing,
-                &emails,
-                self.max_attempts,
-                palaute_store::now(),
-            )
-            .await
-            .context("recording the routing")?;
+        let recorded = self.record(&case, &routing, &emails).await?;
         info!(
             case = %case.reference,
             unit = %routing.unit_code,
@@ -85,17 +68,13 @@ impl Pipeline {
         failure: &str,
     ) -> Result<(), JobError> {
         let case_id = case_id_of(job)?;
-        let Some(case) = self
-            .store
-            .case_by_id(case_id)
-            .await
-            .context("loading the case")?
-        else {
-            return Ok(());
+        let case = match self.new_case(case_id).await {
+            Ok(Some(case)) => case,
+            // Routed meanwhile, or gone: nothing to send to triage.
+            Ok(None) => return Ok(()),
+            Err(error) if error.permanent => return Ok(()),
+            Err(error) => return Err(error),
         };
-        if case.status != CaseStatus::New {
-            return Ok(());
-        }
         let routing = Routing {
             language: case.stated_language,
             language_confidence: 0.0,
@@ -109,35 +88,53 @@ impl Pipeline {
             .compose_emails(&case, &routing)
             .await
             .unwrap_or_default();
-        self.store
+        self.record(&case, &routing, &emails).await?;
+        Ok(())
+    }
+
+    /// The case if it still waits for routing; `None` once it left NEW (a repeated
+    /// job). A case that does not exist is a permanent failure.
+    async fn new_case(&self, case_id: CaseId) -> Result<Option<CaseRecord>, JobError> {
+        let case = self
+            .store
+            .case_by_id(case_id)
+            .await
+            .context("loading the case")?
+            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("case {case_id} does not exist")))?;
+        Ok((case.status == CaseStatus::New).then_some(case))
+    }
+
+    async fn record(
+        &self,
+        case: &CaseRecord,
+        routing: &Routing,
+        emails: &[NewEmail],
+    ) -> Result<RoutingRecorded, JobError> {
+        let recorded = self
+            .store
             .record_routing(
                 case.id,
-                &routing,
-                &emails,
+                routing,
+                emails,
                 self.max_attempts,
                 palaute_store::now(),
             )
             .await
-            .context("sending the case to triage")?;
-        Ok(())
+            .context("recording the routing")?;
+        Ok(recorded)
     }
 
     /// The routing decision for a case; pure given the case and the organisation.
     pub fn decide(&self, case: &CaseRecord) -> Routing {
-        let text = match &case.title {
-            // Titles are often a truncated copy of the description: don't count twice.
-            Some(title) if !case.description.starts_with(title.trim_end_matches('.')) => {
-                format!("{title}\n{}", case.description)
-            }
-            _ => case.description.clone(),
-        };
-        let language = detect_language(&text, case.stated_language);
-        let decision = self.classifier.classify(&CaseText {
+        let mut text = CaseText {
             title: case.title.as_deref(),
             description: &case.description,
             category_code: case.category_code.as_deref(),
-            language: language.language,
-        });
+            language: None,
+        };
+        let language = detect_language(&text.combined_text(), case.stated_language);
+        text.language = language.language;
+        let decision = self.classifier.classify(&text);
         Routing {
             language: language.language,
             language_confidence: language.confidence,
