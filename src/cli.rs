@@ -65,10 +65,53 @@ pub enum Command {
     },
     /// Train routing models on past cases and score them on others.
     EvalRouting(EvalRoutingArgs),
+    /// Train a routing model on every labelled example in the database (imported
+    /// history and staff decisions) and store it as a new version.
+    Train(TrainArgs),
+    /// List, compare, promote and retire stored routing model versions.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct TrainArgs {
+    /// Past cases to add as training examples first: JSONL (Open311 export) or CSV,
+    /// `.bz2` or not. Records already imported are skipped; may be repeated.
+    #[arg(long, value_name = "FILE")]
+    pub import: Vec<PathBuf>,
+    /// Make the new model live at once (default: live only if no model is).
+    #[arg(long)]
+    pub live: bool,
+    /// Keep the new model in shadow beside the live one, even if none is live.
+    #[arg(long)]
+    pub candidate: bool,
+    /// Precision the routing threshold must reach on held-out examples (default:
+    /// the `routing.target_precision` setting).
+    #[arg(long, value_name = "P")]
+    pub target_precision: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Every stored version with its role and held-out figures.
+    List,
+    /// Make a version live; the live one is retired.
+    Promote { version: i64 },
+    /// Stop a version from running.
+    Retire { version: i64 },
+    /// Score a version and another (default: the live one) on the routed cases both
+    /// predicted, against where the cases finally went.
+    Compare {
+        version: i64,
+        #[arg(long, value_name = "VERSION")]
+        with: Option<i64>,
     },
 }
 
@@ -105,7 +148,8 @@ pub struct EvalRoutingArgs {
     /// Features: words, stems, charN-M, joined by + (default char3-5).
     #[arg(long, value_name = "SET", value_parser = crate::eval_routing::parse_features)]
     pub features: Option<palaute_routing::model::FeatureSet>,
-    /// Weigh rare units up: 0 counts every case once, 1 weighs all units alike.
-    #[arg(long, value_name = "POWER", default_value_t = 0.0)]
-    pub class_balance: f32,
+    /// Weigh rare units up: 0 counts every case once, 1 weighs all units alike
+    /// (default: the model's, 0.5 with a category prior and 0 without).
+    #[arg(long, value_name = "POWER")]
+    pub class_balance: Option<f32>,
 }

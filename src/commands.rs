@@ -37,6 +37,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     runtime::serve(settings, run_worker).await?;
                 }
                 Command::Worker => runtime::worker(settings).await?,
+                Command::Train(args) => {
+                    let (store, organisation) = runtime::open_store(&settings).await?;
+                    crate::routing_models::train(
+                        &store,
+                        &organisation,
+                        &args,
+                        settings.routing.target_precision,
+                    )
+                    .await?;
+                    store.close().await?;
+                }
+                Command::Models { command } => {
+                    let (store, _) = runtime::open_store(&settings).await?;
+                    crate::routing_models::models(&store, &command).await?;
+                    store.close().await?;
+                }
                 Command::Migrate => {
                     let (store, organisation) = runtime::open_store(&settings).await?;
                     println!(

@@ -54,6 +54,8 @@ pub fn load_settings(args: &CommonArgs) -> anyhow::Result<Settings> {
     settings.admin_token = settings
         .admin_token
         .filter(|token| !token.trim().is_empty());
+    crate::routing_models::check_precision(settings.routing.target_precision)
+        .context("setting routing.target_precision")?;
     Ok(settings)
 }
 

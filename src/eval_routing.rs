@@ -6,8 +6,9 @@
 //! used where present) or CSV with the header `sentence,ministry`, where the ministry is
 //! the label and there is no category. Either may be bzip2-compressed (`.bz2`).
 //!
-//! Three models are trained: `unit` (text and, where the record has it, the category),
-//! `unit_text_only` and `category` (text alone). Training examples are ordered oldest
+//! Three models are trained: `unit` (text and, where the record has it, the category,
+//! which enters as a prior: see `TrainOptions::category_prior`), `unit_text_only` and
+//! `category` (text alone). Options not given take the model's defaults. Training examples are ordered oldest
 //! first, so the models calibrate on the newest fifth of the training data; the routing
 //! threshold is the lowest confidence that reached `--target-precision` there, and its
 //! coverage and precision are then measured on the test data.

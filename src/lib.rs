@@ -7,4 +7,5 @@ pub mod commands;
 pub mod config;
 pub mod eval_language;
 pub mod eval_routing;
+pub mod routing_models;
 pub mod runtime;

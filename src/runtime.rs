@@ -53,6 +53,7 @@ pub fn worker_runner(
     Ok(Runner::new(
         store.clone(),
         settings.worker.clone(),
+        settings.routing.clone(),
         pipeline,
         EmailSender::new(store.clone(), mailer),
         wakeups,

@@ -372,3 +372,65 @@ mod tests {
         assert_ne!(a.fingerprint, c.fingerprint);
     }
 }
+
+const MAX_NOTE_CHARS: usize = 2_000;
+
+/// A staff decision: the unit (and optionally the category) a case belongs to.
+#[derive(InputObject, Debug, Clone)]
+pub struct ReassignCaseInput {
+    pub reference: String,
+    /// A unit from `units`; not the triage unit.
+    pub unit_code: String,
+    /// A category from `categories`; omitted keeps the case's category.
+    pub category_code: Option<String>,
+    /// Why, for the timeline: at most 2,000 characters.
+    pub note: Option<String>,
+}
+
+/// A checked reassignment, still to be tied to a case.
+#[derive(Debug, Clone)]
+pub struct ValidReassignment {
+    pub reference: palaute_core::Reference,
+    pub unit_code: String,
+    pub category_code: Option<String>,
+    pub note: Option<String>,
+}
+
+impl ReassignCaseInput {
+    pub fn validate(self, organisation: &Organisation) -> Result<ValidReassignment, Invalid> {
+        let reference = palaute_core::Reference::parse(self.reference.trim())
+            .map_err(|error| bad_input("reference", error.to_string()))?;
+        let unit_code = self.unit_code.trim().to_owned();
+        if organisation.unit(&unit_code).is_none() {
+            return Err(bad_input(
+                "unitCode",
+                format!("unknown unit {unit_code:?}; the query `units` lists them"),
+            ));
+        }
+        if unit_code == organisation.triage_unit {
+            return Err(bad_input(
+                "unitCode",
+                "a case cannot be assigned to the triage unit; choose the unit that handles it",
+            ));
+        }
+        let category_code = normalize_optional(self.category_code.as_deref());
+        if let Some(code) = &category_code
+            && organisation.category(code).is_none()
+        {
+            return Err(bad_input(
+                "categoryCode",
+                format!("unknown category {code:?}; the query `categories` lists them"),
+            ));
+        }
+        let note = normalize_optional(self.note.as_deref());
+        if let Some(note) = &note {
+            check_length("note", note, MAX_NOTE_CHARS)?;
+        }
+        Ok(ValidReassignment {
+            reference,
+            unit_code,
+            category_code,
+            note,
+        })
+    }
+}

@@ -1,5 +1,6 @@
 //! The HTTP face of palaute: the GraphQL API (residents submit and track feedback;
-//! staff query, list and search cases) and the health check.
+//! staff query, list, search and reassign cases, and manage routing models) and the
+//! health check.
 //!
 //! Only this crate knows GraphQL. It talks to the store and the search index through
 //! their own types and maps them to GraphQL types of its own.
@@ -10,6 +11,7 @@ mod http;
 mod inputs;
 mod mutation;
 mod query;
+mod routing_types;
 mod schema;
 mod types;
 

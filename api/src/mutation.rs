@@ -1,16 +1,19 @@
-//! Mutations: feedback submission from every channel that speaks GraphQL.
+//! Mutations: feedback submission from every channel that speaks GraphQL, and staff
+//! decisions (reassigning cases, promoting routing models).
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Object};
 use palaute_core::Organisation;
-use palaute_store::Store;
+use palaute_store::{Reassigned, Reassignment, Store};
 use tracing::info;
 
-use crate::errors::from_store;
-use crate::inputs::SubmitFeedbackInput;
+use crate::auth::require_staff;
+use crate::errors::{Code, coded, from_store, not_found};
+use crate::inputs::{ReassignCaseInput, SubmitFeedbackInput};
+use crate::routing_types::RoutingModelView;
 use crate::schema::{JobWakeup, Limits};
-use crate::types::{CaseStatus, SubmitFeedbackPayload};
+use crate::types::{CaseStatus, CaseView, SubmitFeedbackPayload};
 
 pub struct Mutation;
 
@@ -55,5 +58,97 @@ impl Mutation {
             status,
             replayed: submitted.replayed,
         })
+    }
+
+    /// Moves a case to the unit that handles it (or assigns a case waiting in
+    /// triage), optionally with its category. The new unit is emailed, the timeline
+    /// records who moved it and why, and the decision becomes a training example for
+    /// the routing model. Moving a case to where it already is changes nothing. A case
+    /// still being routed gives CONFLICT; try again in a moment. Staff only.
+    async fn reassign_case(
+        &self,
+        ctx: &Context<'_>,
+        input: ReassignCaseInput,
+    ) -> async_graphql::Result<CaseView> {
+        require_staff(ctx)?;
+        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        let valid = input.validate(organisation)?;
+        let store = ctx.data_unchecked::<Store>();
+        let case = store
+            .case_by_reference(&valid.reference)
+            .await
+            .map_err(|error| from_store("loading a case", error))?
+            .ok_or_else(|| not_found(format!("no case {}", valid.reference)))?;
+        let max_attempts = ctx.data_unchecked::<Limits>().job_max_attempts;
+        let outcome = store
+            .reassign_case(
+                &Reassignment {
+                    case_id: case.id,
+                    unit_code: valid.unit_code.clone(),
+                    category_code: valid.category_code,
+                    actor: "staff:admin".to_owned(),
+                    note: valid.note,
+                },
+                max_attempts,
+                palaute_store::now(),
+            )
+            .await
+            .map_err(|error| from_store("reassigning a case", error))?;
+        match outcome {
+            Reassigned::Moved { .. } => {
+                ctx.data_unchecked::<JobWakeup>().0.notify_one();
+                info!(case = %valid.reference, unit = %valid.unit_code, "case reassigned");
+            }
+            Reassigned::Unchanged => {}
+            Reassigned::StillNew => {
+                return Err(coded(
+                    Code::Conflict,
+                    "the case is still being routed; try again in a moment",
+                ));
+            }
+            Reassigned::NotFound => return Err(not_found(format!("no case {}", valid.reference))),
+        }
+        store
+            .case_by_id(case.id)
+            .await
+            .map_err(|error| from_store("loading a case", error))?
+            .map(CaseView)
+            .ok_or_else(|| not_found(format!("no case {}", valid.reference)))
+    }
+
+    /// Makes a routing model version live; the model that was live is retired. New
+    /// cases are routed by it from the next case on, in every worker. Staff only.
+    async fn promote_routing_model(
+        &self,
+        ctx: &Context<'_>,
+        version: i64,
+    ) -> async_graphql::Result<RoutingModelView> {
+        require_staff(ctx)?;
+        let store = ctx.data_unchecked::<Store>();
+        let promoted = store
+            .promote_routing_model(version, palaute_store::now())
+            .await
+            .map_err(|error| from_store("promoting a routing model", error))?
+            .ok_or_else(|| not_found(format!("no routing model version {version}")))?;
+        info!(model = version, "routing model promoted");
+        Ok(RoutingModelView(promoted))
+    }
+
+    /// Stops a routing model version from running (live or in shadow). Without a
+    /// live model, cases are routed by the organisation's keywords. Staff only.
+    async fn retire_routing_model(
+        &self,
+        ctx: &Context<'_>,
+        version: i64,
+    ) -> async_graphql::Result<RoutingModelView> {
+        require_staff(ctx)?;
+        let store = ctx.data_unchecked::<Store>();
+        let retired = store
+            .retire_routing_model(version, palaute_store::now())
+            .await
+            .map_err(|error| from_store("retiring a routing model", error))?
+            .ok_or_else(|| not_found(format!("no routing model version {version}")))?;
+        info!(model = version, "routing model retired");
+        Ok(RoutingModelView(retired))
     }
 }

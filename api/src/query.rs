@@ -120,6 +120,24 @@ impl Query {
         Ok(connection)
     }
 
+    /// The stored routing model versions, newest first: the live one, candidates in
+    /// shadow, and retired ones. Staff only.
+    async fn routing_models(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::routing_types::RoutingModelView>> {
+        require_staff(ctx)?;
+        let store = ctx.data_unchecked::<Store>();
+        let models = store
+            .routing_models()
+            .await
+            .map_err(|error| from_store("listing routing models", error))?;
+        Ok(models
+            .into_iter()
+            .map(crate::routing_types::RoutingModelView)
+            .collect())
+    }
+
     /// Full-text search over every case, in Finnish, Swedish and English (words are
     /// matched by their stems: "katulampun" finds "katulamppu"). An empty query lists
     /// the cases matching the filters, newest first. Staff only.

@@ -291,6 +291,31 @@ impl CaseView {
     async fn routed_at(&self) -> Option<DateTime<Utc>> {
         self.0.routed_at
     }
+
+    /// Where the live routing model would send the case, most likely first (at most
+    /// three): for a case in triage, the choices to start from. Empty when no trained
+    /// model was live when the case arrived.
+    async fn routing_suggestions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::routing_types::RoutingSuggestion>> {
+        let store = ctx.data_unchecked::<Store>();
+        let predictions = store
+            .case_predictions(self.0.id)
+            .await
+            .map_err(|error| from_store("loading routing suggestions", error))?;
+        Ok(predictions
+            .into_iter()
+            .find(|prediction| prediction.role == palaute_store::ModelRole::Live)
+            .map(|prediction| {
+                prediction
+                    .suggestions
+                    .into_iter()
+                    .map(crate::routing_types::RoutingSuggestion)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
 }
 
 /// What a resident may see of their own case.

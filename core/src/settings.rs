@@ -32,6 +32,7 @@ pub struct Settings {
     pub public_url: String,
     pub worker: WorkerSettings,
     pub graphql: GraphqlSettings,
+    pub routing: RoutingSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +52,20 @@ pub struct WorkerSettings {
     /// First retry delay; doubled each attempt up to `retry_cap_seconds`.
     pub retry_base_ms: u64,
     pub retry_cap_seconds: u64,
+}
+
+/// How trained routing models are made and trusted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingSettings {
+    /// The share of automatically routed cases that should be right. A model routes a
+    /// case only from the confidence at which its held-out cases reached this; below it
+    /// the case goes to triage with suggestions.
+    pub target_precision: f64,
+    /// How often the worker retrains on new labelled examples (staff decisions and
+    /// imports); 0 never retrains on its own. A retrained model starts as a candidate
+    /// in shadow, unless no model is live yet.
+    pub retrain_interval_hours: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,7 +93,25 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".to_owned(),
             worker: WorkerSettings::default(),
             graphql: GraphqlSettings::default(),
+            routing: RoutingSettings::default(),
         }
+    }
+}
+
+impl Default for RoutingSettings {
+    fn default() -> Self {
+        Self {
+            target_precision: 0.9,
+            retrain_interval_hours: 24,
+        }
+    }
+}
+
+impl RoutingSettings {
+    /// `None` when retraining is off.
+    pub fn retrain_interval(&self) -> Option<Duration> {
+        (self.retrain_interval_hours > 0)
+            .then(|| Duration::from_secs(self.retrain_interval_hours.saturating_mul(3600)))
     }
 }
 

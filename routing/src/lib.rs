@@ -25,6 +25,7 @@ mod classify;
 mod keyword;
 mod language;
 pub mod model;
+pub mod router;
 mod text;
 
 pub use classify::{CaseText, Classifier, Outcome, ROUTE_THRESHOLD, RoutingDecision};

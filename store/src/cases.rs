@@ -15,6 +15,7 @@ use crate::db::Store;
 use crate::entity::{case, case_contact, case_event, email, reference_counter};
 use crate::error::{DbContext, StoreError};
 use crate::jobs::{JobKind, enqueue_job};
+use crate::routing_models::{NewPrediction, insert_predictions};
 use crate::search_queue::mark_for_indexing;
 
 /// A validated submission, ready to store.
@@ -72,7 +73,10 @@ pub struct CaseRecord {
     pub language: Option<Language>,
     pub language_detected: bool,
     pub language_confidence: Option<f64>,
+    /// The category as it stands: given, recognised by routing, or set by staff.
     pub category_code: Option<String>,
+    /// The category the submitter chose, whatever happened since.
+    pub given_category_code: Option<String>,
     pub unit_code: Option<String>,
     pub status: CaseStatus,
     pub routing_reason: Option<String>,
@@ -122,6 +126,8 @@ pub struct Routing {
     pub status: CaseStatus,
     pub reason: String,
     pub confidence: f32,
+    /// What each routing model (live and candidates) made of the case.
+    pub predictions: Vec<NewPrediction>,
 }
 
 /// An email to queue in the outbox.
@@ -134,6 +140,9 @@ pub struct NewEmail {
     pub subject: String,
     pub body_text: String,
     pub language: Language,
+    /// Set when a case can have more than one email of this kind (a notification per
+    /// reassignment): one email per kind and occasion, however often it is queued.
+    pub occasion: Option<String>,
 }
 
 palaute_core::coded_enum!(
@@ -253,6 +262,7 @@ impl Store {
             created_at: Set(now),
             updated_at: Set(now),
             routed_at: Set(None),
+            given_category_code: Set(new_case.category_code.clone()),
             ..Default::default()
         };
         let inserted = case::Entity::insert(row)
@@ -508,19 +518,8 @@ impl Store {
             now,
         )
         .await?;
-        for new_email in emails {
-            if let Some(email_id) = queue_email(&txn, id, new_email, now).await? {
-                enqueue_job(
-                    &txn,
-                    JobKind::SendEmail,
-                    json!({ "email_id": email_id }),
-                    Some(id.0),
-                    max_attempts,
-                    now,
-                )
-                .await?;
-            }
-        }
+        queue_emails(&txn, id, emails, max_attempts, now).await?;
+        insert_predictions(&txn, id, &routing.predictions, now).await?;
         mark_for_indexing(&txn, id.0, now).await?;
         txn.commit()
             .await
@@ -562,15 +561,15 @@ async fn next_reference_number(txn: &DatabaseTransaction, year: i32) -> Result<i
         .context("reading a reference number")
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     txn: &DatabaseTransaction,
     case_id: i64,
     kind: &str,
     actor: &str,
     detail: serde_json::Value,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    case_event::Entity::insert(case_event::ActiveModel {
+) -> Result<i64, StoreError> {
+    let inserted = case_event::Entity::insert(case_event::ActiveModel {
         case_id: Set(case_id),
         kind: Set(kind.to_owned()),
         actor: Set(actor.to_owned()),
@@ -581,6 +580,31 @@ async fn insert_event(
     .exec(txn)
     .await
     .context("saving a timeline event")?;
+    Ok(inserted.last_insert_id)
+}
+
+/// Queues each email in the outbox with its delivery job; emails queued before (same
+/// case, kind and occasion) are skipped.
+pub(crate) async fn queue_emails(
+    txn: &DatabaseTransaction,
+    case_id: CaseId,
+    emails: &[NewEmail],
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for new_email in emails {
+        if let Some(email_id) = queue_email(txn, case_id, new_email, now).await? {
+            enqueue_job(
+                txn,
+                JobKind::SendEmail,
+                json!({ "email_id": email_id }),
+                Some(case_id.0),
+                max_attempts,
+                now,
+            )
+            .await?;
+        }
+    }
     Ok(())
 }
 
@@ -592,7 +616,10 @@ async fn queue_email(
     new_email: &NewEmail,
     now: DateTime<Utc>,
 ) -> Result<Option<i64>, StoreError> {
-    let dedupe_key = format!("case:{}:{}", case_id.0, new_email.kind.code());
+    let dedupe_key = match &new_email.occasion {
+        None => format!("case:{}:{}", case_id.0, new_email.kind.code()),
+        Some(occasion) => format!("case:{}:{}:{occasion}", case_id.0, new_email.kind.code()),
+    };
     let exists = email::Entity::find()
         .filter(email::Column::DedupeKey.eq(dedupe_key.clone()))
         .one(txn)
@@ -690,6 +717,7 @@ impl TryFrom<case::Model> for CaseRecord {
             language_detected: row.language.is_some(),
             language_confidence: row.language_confidence,
             category_code: row.category_code,
+            given_category_code: row.given_category_code,
             unit_code: row.unit_code,
             status: parse_code(&row.status, "status", CaseStatus::from_code)?,
             routing_reason: row.routing_reason,

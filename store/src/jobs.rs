@@ -23,6 +23,10 @@ palaute_core::coded_enum!(
         ProcessCase => "process_case",
         /// Deliver one outbox email.
         SendEmail => "send_email",
+        /// Tell a reassigned case's new unit about it.
+        NotifyUnit => "notify_unit",
+        /// Train a routing model on every labelled example, if there are new ones.
+        RetrainRouting => "retrain_routing",
     }
 );
 

@@ -3,7 +3,9 @@
 //!
 //! Invariant: a case, its first timeline event and its first job are written in one
 //! transaction (`Store::submit_case`); every email is written to the outbox in the
-//! same transaction as the change that causes it (`Store::record_routing`).
+//! same transaction as the change that causes it (`Store::record_routing`,
+//! `Store::reassign_case`); a staff decision and the training example it makes are one
+//! transaction too.
 
 mod cases;
 mod db;
@@ -13,6 +15,9 @@ mod jobs;
 mod migration;
 mod organisation;
 mod outbox;
+mod reassignment;
+mod routing_models;
+mod schedules;
 mod search_queue;
 
 pub use cases::{
@@ -23,6 +28,12 @@ pub use db::Store;
 pub use error::StoreError;
 pub use jobs::{ClaimedJob, JobCounts, JobKind, JobStatus};
 pub use outbox::{EmailRecord, EmailStatus};
+pub use reassignment::{Reassigned, Reassignment};
+pub use routing_models::{
+    ExampleSource, ModelRole, ModelScore, NewPrediction, NewRoutingModel, NewTrainingExample,
+    Placement, PredictionOutcome, PredictionRecord, RoutingModelInfo, StoredSuggestion,
+    TrainingExampleRecord,
+};
 pub use search_queue::IndexTicket;
 
 /// The current time at the precision both backends store (microseconds), so a value

@@ -47,6 +47,7 @@ fn routing_to(unit: &str) -> Routing {
         status: CaseStatus::Routed,
         reason: "test".into(),
         confidence: 0.8,
+        predictions: Vec::new(),
     }
 }
 
@@ -59,6 +60,7 @@ fn handler_email(reference: &str) -> NewEmail {
         subject: format!("[{reference}] Uusi palaute"),
         body_text: "Katulamppu on rikki".into(),
         language: Language::Fi,
+        occasion: None,
     }
 }
 

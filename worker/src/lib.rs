@@ -7,13 +7,16 @@
 //! - [`delivery`] sends one outbox email.
 //! - [`indexer`] drains the store's index queue into the search index.
 //! - [`mail`] writes, renders and delivers email.
+//! - [`models`] keeps the running routing models loaded; [`training`] trains new ones.
 
 mod backoff;
 pub mod delivery;
 pub mod indexer;
 pub mod mail;
+pub mod models;
 pub mod pipeline;
 pub mod runner;
+pub mod training;
 
 pub use indexer::Indexer;
 pub use runner::{JobError, Runner, Wakeups};

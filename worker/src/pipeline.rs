@@ -6,17 +6,23 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use palaute_core::{CaseId, CaseStatus, Language, Organisation};
+use palaute_routing::router::ModelRouting;
 use palaute_routing::{CaseText, Classifier, detect_language};
-use palaute_store::{CaseRecord, ClaimedJob, EmailKind, NewEmail, Routing, RoutingRecorded, Store};
+use palaute_store::{
+    CaseRecord, ClaimedJob, EmailKind, ModelRole, NewEmail, NewPrediction, Routing,
+    RoutingRecorded, Store, StoredSuggestion,
+};
 use tracing::info;
 
 use crate::mail::{CaseFacts, acknowledgement, handler_notification};
+use crate::models::{LoadedRouter, ModelCache, RunningModels};
 use crate::runner::JobError;
 
 pub struct Pipeline {
     store: Store,
     organisation: Arc<Organisation>,
     classifier: Classifier,
+    models: ModelCache,
     mail_from: String,
     public_url: String,
     max_attempts: i32,
@@ -32,6 +38,7 @@ impl Pipeline {
     ) -> Self {
         let classifier = Classifier::new(&organisation);
         Self {
+            models: ModelCache::new(store.clone()),
             store,
             organisation,
             classifier,
@@ -46,7 +53,8 @@ impl Pipeline {
         let Some(case) = self.new_case(case_id).await? else {
             return Ok(());
         };
-        let routing = self.decide(&case);
+        let models = self.models.running().await?;
+        let routing = self.decide(&case, &models);
         let emails = self.compose_emails(&case, &routing).await?;
         let recorded = self.record(&case, &routing, &emails).await?;
         info!(
@@ -83,6 +91,7 @@ impl Pipeline {
             status: CaseStatus::NeedsTriage,
             reason: format!("automatic routing failed: {failure}"),
             confidence: 0.0,
+            predictions: Vec::new(),
         };
         let emails = self
             .compose_emails(&case, &routing)
@@ -124,8 +133,10 @@ impl Pipeline {
         Ok(recorded)
     }
 
-    /// The routing decision for a case; pure given the case and the organisation.
-    pub fn decide(&self, case: &CaseRecord) -> Routing {
+    /// The routing decision for a case; pure given the case, the organisation and the
+    /// running models. The live model routes when there is one, else the organisation's
+    /// keywords do; every running model's prediction is kept for comparison.
+    pub fn decide(&self, case: &CaseRecord, models: &RunningModels) -> Routing {
         let mut text = CaseText {
             title: case.title.as_deref(),
             description: &case.description,
@@ -134,18 +145,166 @@ impl Pipeline {
         };
         let language = detect_language(&text.combined_text(), case.stated_language);
         text.language = language.language;
-        let decision = self.classifier.classify(&text);
+        let predict = |model: &LoadedRouter, role: ModelRole| {
+            let routing = self.known_units_only(model.router.route(&text));
+            (model.id, role, routing)
+        };
+        let live = models
+            .live
+            .as_ref()
+            .map(|model| predict(model, ModelRole::Live));
+        let predictions: Vec<NewPrediction> = live
+            .iter()
+            .cloned()
+            .chain(
+                models
+                    .candidates
+                    .iter()
+                    .map(|model| predict(model, ModelRole::Candidate)),
+            )
+            .filter(|(_, _, routing)| !routing.suggestions.is_empty())
+            .map(|(model_id, role, routing)| NewPrediction {
+                model_id,
+                role,
+                confident: routing.confident,
+                suggestions: routing
+                    .suggestions
+                    .into_iter()
+                    .map(|suggestion| StoredSuggestion {
+                        unit_code: suggestion.unit_code,
+                        category_code: suggestion.category_code,
+                        confidence: f64::from(suggestion.confidence),
+                    })
+                    .collect(),
+            })
+            .collect();
+
+        let (unit_code, category_code, status, reason, confidence) = match &live {
+            Some((model_id, _, routing)) => self.model_decision(*model_id, routing, case),
+            None => {
+                let decision = self.classifier.classify(&text);
+                (
+                    decision.unit_code,
+                    decision
+                        .category_code
+                        .or_else(|| case.category_code.clone()),
+                    decision.outcome.status(),
+                    decision.reason,
+                    decision.confidence,
+                )
+            }
+        };
         Routing {
             language: language.language,
             language_confidence: language.confidence,
-            unit_code: decision.unit_code,
-            category_code: decision
-                .category_code
-                .or_else(|| case.category_code.clone()),
-            status: decision.outcome.status(),
-            reason: decision.reason,
-            confidence: decision.confidence,
+            unit_code,
+            category_code,
+            status,
+            reason,
+            confidence,
+            predictions,
         }
+    }
+
+    /// Routes to the model's best unit when it is confident, else to triage with the
+    /// category the resident gave.
+    fn model_decision(
+        &self,
+        model_id: i64,
+        routing: &ModelRouting,
+        case: &CaseRecord,
+    ) -> (String, Option<String>, CaseStatus, String, f32) {
+        let threshold =
+            |routing: &ModelRouting| routing.threshold.map_or_else(|| "none".to_owned(), percent);
+        match routing.best() {
+            Some(best) if routing.confident => (
+                best.unit_code.clone(),
+                best.category_code.clone(),
+                CaseStatus::Routed,
+                format!(
+                    "model {model_id}: {} at {} (threshold {})",
+                    best.unit_code,
+                    percent(best.confidence),
+                    threshold(routing)
+                ),
+                best.confidence,
+            ),
+            best => (
+                self.organisation.triage_unit.clone(),
+                case.category_code.clone(),
+                CaseStatus::NeedsTriage,
+                match best {
+                    Some(best) => format!(
+                        "model {model_id} unsure: best guess {} at {}, below the threshold {}",
+                        best.unit_code,
+                        percent(best.confidence),
+                        threshold(routing)
+                    ),
+                    None => format!("model {model_id} knows none of the organisation's units"),
+                },
+                best.map_or(0.0, |best| best.confidence),
+            ),
+        }
+    }
+
+    /// Drops suggestions of units the organisation no longer has (a model trained
+    /// before a reorganisation) or that are the triage unit itself; the rest keep
+    /// their order and confidence.
+    fn known_units_only(&self, mut routing: ModelRouting) -> ModelRouting {
+        let before = routing
+            .suggestions
+            .first()
+            .map(|best| best.unit_code.clone());
+        routing.suggestions.retain(|suggestion| {
+            suggestion.unit_code != self.organisation.triage_unit
+                && self.organisation.unit(&suggestion.unit_code).is_some()
+        });
+        if routing.suggestions.first().map(|best| &best.unit_code) != before.as_ref() {
+            // The model's own best answer is gone: nothing it was sure of remains.
+            routing.confident = false;
+        }
+        routing
+    }
+
+    /// Tells a reassigned case's new unit about it, once per reassignment.
+    pub(crate) async fn notify_unit(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        let case_id = case_id_of(job)?;
+        let event_id = job
+            .payload
+            .get("event_id")
+            .and_then(|value| value.as_i64())
+            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("job payload has no event_id")))?;
+        let case = self
+            .store
+            .case_by_id(case_id)
+            .await
+            .context("loading the case")?
+            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("case {case_id} does not exist")))?;
+        let Some(unit_code) = case.unit_code.clone() else {
+            return Ok(());
+        };
+        let routing = Routing {
+            language: case.language,
+            language_confidence: 0.0,
+            unit_code,
+            category_code: case.category_code.clone(),
+            status: case.status,
+            reason: case.routing_reason.clone().unwrap_or_default(),
+            confidence: 1.0,
+            predictions: Vec::new(),
+        };
+        let mut emails = self.compose_emails(&case, &routing).await?;
+        emails.retain(|email| email.kind == EmailKind::HandlerNotification);
+        for email in &mut emails {
+            email.occasion = Some(format!("event-{event_id}"));
+            email.message_id =
+                self.message_id(&case.reference.to_string(), &format!("handler-{event_id}"));
+        }
+        self.store
+            .queue_case_emails(case.id, &emails, self.max_attempts, palaute_store::now())
+            .await
+            .context("queueing the new unit's notification")?;
+        Ok(())
     }
 
     async fn compose_emails(
@@ -206,6 +365,7 @@ impl Pipeline {
             subject,
             body_text: body,
             language: handler_language,
+            occasion: None,
         });
         if let Some(address) = resident_email {
             let language = resident_language(case, routing);
@@ -218,6 +378,7 @@ impl Pipeline {
                 subject,
                 body_text: body,
                 language,
+                occasion: None,
             });
         }
         Ok(emails)
@@ -245,6 +406,10 @@ fn resident_language(case: &CaseRecord, routing: &Routing) -> Language {
     case.stated_language
         .or(routing.language)
         .unwrap_or(Language::DEFAULT)
+}
+
+fn percent(confidence: f32) -> String {
+    format!("{:.0}%", confidence * 100.0)
 }
 
 /// The domain of `Name <user@domain>` or `user@domain`.

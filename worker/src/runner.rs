@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use palaute_core::settings::WorkerSettings;
+use palaute_core::settings::{RoutingSettings, WorkerSettings};
+use palaute_routing::router::RouterOptions;
 use palaute_store::{ClaimedJob, JobKind, Store};
 use tokio::sync::{Notify, watch};
 use tracing::{debug, error, info, warn};
@@ -51,9 +52,13 @@ impl<E: Into<anyhow::Error>> From<E> for JobError {
     }
 }
 
+/// The schedule row behind periodic retraining.
+const RETRAIN_SCHEDULE: &str = "retrain_routing";
+
 pub struct Runner {
     store: Store,
     settings: WorkerSettings,
+    routing: RoutingSettings,
     pipeline: Arc<Pipeline>,
     email_sender: Arc<EmailSender>,
     wakeups: Wakeups,
@@ -64,6 +69,7 @@ impl Runner {
     pub fn new(
         store: Store,
         settings: WorkerSettings,
+        routing: RoutingSettings,
         pipeline: Pipeline,
         email_sender: EmailSender,
         wakeups: Wakeups,
@@ -72,6 +78,7 @@ impl Runner {
         Self {
             store,
             settings,
+            routing,
             pipeline: Arc::new(pipeline),
             email_sender: Arc::new(email_sender),
             wakeups,
@@ -90,6 +97,13 @@ impl Runner {
             let shutdown = shutdown.clone();
             loops.push(tokio::spawn(async move {
                 runner.job_loop(slot, shutdown).await
+            }));
+        }
+        if let Some(interval) = runner.routing.retrain_interval() {
+            let runner = Arc::clone(&runner);
+            let shutdown = shutdown.clone();
+            loops.push(tokio::spawn(async move {
+                runner.schedule_loop(interval, shutdown).await
             }));
         }
         for handle in loops {
@@ -120,6 +134,49 @@ impl Runner {
                 _ = tokio::time::sleep(self.settings.poll_interval()) => {}
                 _ = shutdown.changed() => {}
             }
+        }
+    }
+
+    /// Enqueues the periodic retraining when it is due. Every worker process runs
+    /// this; the store lets one of them enqueue each run.
+    async fn schedule_loop(
+        self: Arc<Self>,
+        interval: Duration,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let interval = chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::days(1));
+        // Often enough to keep to the interval, rarely enough to cost nothing.
+        let check_every = Duration::from_secs(60).min(self.settings.poll_interval() * 20);
+        while !*shutdown.borrow() {
+            match self
+                .store
+                .run_schedule_if_due(
+                    RETRAIN_SCHEDULE,
+                    JobKind::RetrainRouting,
+                    interval,
+                    self.settings.max_attempts,
+                    palaute_store::now(),
+                )
+                .await
+            {
+                Ok(Some(job)) => {
+                    debug!(job, "routing retraining enqueued");
+                    self.wakeups.jobs.notify_waiters();
+                }
+                Ok(None) => {}
+                Err(error) => error!(error = %error, "could not check the retraining schedule"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(check_every) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    fn routing_options(&self) -> RouterOptions {
+        RouterOptions {
+            target_precision: self.routing.target_precision,
+            ..RouterOptions::default()
         }
     }
 
@@ -157,6 +214,10 @@ impl Runner {
         match job.kind {
             Some(JobKind::ProcessCase) => self.pipeline.process(job).await,
             Some(JobKind::SendEmail) => self.email_sender.send(job).await,
+            Some(JobKind::NotifyUnit) => self.pipeline.notify_unit(job).await,
+            Some(JobKind::RetrainRouting) => {
+                crate::training::retrain(&self.store, self.routing_options()).await
+            }
             None => Err(JobError::permanent(anyhow::anyhow!(
                 "unknown job kind {:?}",
                 job.kind_code
@@ -226,7 +287,9 @@ impl Runner {
                     );
                 }
             }
-            None => {}
+            // The case stays with its new unit, whose mailbox simply was not told;
+            // a failed retraining leaves the running models as they were.
+            Some(JobKind::NotifyUnit | JobKind::RetrainRouting) | None => {}
         }
     }
 }

@@ -252,6 +252,7 @@ async fn repeated_jobs_write_each_email_once(database: TestDatabase) {
                 status: CaseStatus::NeedsTriage,
                 reason: "a repeat".to_owned(),
                 confidence: 0.0,
+                predictions: Vec::new(),
             },
             &[NewEmail {
                 kind: EmailKind::HandlerNotification,
@@ -261,6 +262,7 @@ async fn repeated_jobs_write_each_email_once(database: TestDatabase) {
                 subject: "repeat".to_owned(),
                 body_text: "repeat".to_owned(),
                 language: Language::Fi,
+                occasion: None,
             }],
             MAX_ATTEMPTS,
             palaute_store::now(),

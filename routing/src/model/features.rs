@@ -204,7 +204,7 @@ impl Featurizer {
                     .map(|(bucket, value)| (bucket, value * share / norm)),
             );
         }
-        if let Some(bucket) = counts.category {
+        if let Some(bucket) = counts.category.filter(|_| self.category_weight != 0.0) {
             vector.push((bucket, self.category_weight));
         }
         vector

@@ -53,11 +53,14 @@ impl Weights {
 }
 
 /// Trains on `vectors` labelled `targets` (indices below `labels`), each example
-/// counted `example_weights[i]` times.
+/// counted `example_weights[i]` times. Where `offsets` are given, `offsets[i]` is added
+/// to example `i`'s scores as a fixed part the weights need not learn (a prior).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn train(
     vectors: &[SparseVector],
     targets: &[usize],
     example_weights: &[f32],
+    offsets: Option<&[Vec<f32>]>,
     dimensions: usize,
     labels: usize,
     schedule: Schedule,
@@ -81,6 +84,11 @@ pub(crate) fn train(
             let rate = schedule.learning_rate / (1.0 + step as f32 / vectors.len() as f32);
             step += 1;
             probabilities.copy_from_slice(&model.bias);
+            if let Some(offset) = offsets.map(|offsets| &offsets[index]) {
+                for (score, offset) in probabilities.iter_mut().zip(offset) {
+                    *score += offset;
+                }
+            }
             model.add_scores(vector, scale, &mut probabilities);
             softmax_in_place(&mut probabilities);
             let example_weight = example_weights[index];
@@ -172,13 +180,13 @@ mod tests {
             l2: 1e-4,
             seed: 7,
         };
-        let weights = train(&vectors, &targets, &[1.0; 4], 4, 2, schedule);
+        let weights = train(&vectors, &targets, &[1.0; 4], None, 4, 2, schedule);
         let mut first = weights.scores(&vectors[0]);
         softmax_in_place(&mut first);
         assert!(first[0] > 0.8, "{first:?}");
         assert_eq!(
             weights,
-            train(&vectors, &targets, &[1.0; 4], 4, 2, schedule)
+            train(&vectors, &targets, &[1.0; 4], None, 4, 2, schedule)
         );
     }
 }

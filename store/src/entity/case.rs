@@ -33,6 +33,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub routed_at: Option<DateTimeUtc>,
+    /// The category the submitter chose, kept when routing or staff change
+    /// `category_code`: it is what a model may learn from, not the outcome.
+    pub given_category_code: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,4 +10,8 @@ pub mod email;
 pub mod index_queue;
 pub mod job;
 pub mod reference_counter;
+pub mod routing_model;
+pub mod routing_prediction;
+pub mod schedule;
+pub mod training_example;
 pub mod unit;

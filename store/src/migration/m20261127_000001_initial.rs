@@ -150,7 +150,7 @@ enum ReferenceCounters {
     LastNumber,
 }
 
-fn id_column<T: IntoIden>(name: T) -> ColumnDef {
+pub(super) fn id_column<T: IntoIden>(name: T) -> ColumnDef {
     ColumnDef::new(name)
         .big_integer()
         .not_null()
@@ -159,29 +159,33 @@ fn id_column<T: IntoIden>(name: T) -> ColumnDef {
         .to_owned()
 }
 
-fn text<T: IntoIden>(name: T) -> ColumnDef {
+pub(super) fn text<T: IntoIden>(name: T) -> ColumnDef {
     ColumnDef::new(name).text().not_null().to_owned()
 }
 
-fn optional_text<T: IntoIden>(name: T) -> ColumnDef {
+pub(super) fn optional_text<T: IntoIden>(name: T) -> ColumnDef {
     ColumnDef::new(name).text().null().to_owned()
 }
 
-fn timestamp<T: IntoIden>(name: T) -> ColumnDef {
+pub(super) fn timestamp<T: IntoIden>(name: T) -> ColumnDef {
     ColumnDef::new(name)
         .timestamp_with_time_zone()
         .not_null()
         .to_owned()
 }
 
-fn optional_timestamp<T: IntoIden>(name: T) -> ColumnDef {
+pub(super) fn optional_timestamp<T: IntoIden>(name: T) -> ColumnDef {
     ColumnDef::new(name)
         .timestamp_with_time_zone()
         .null()
         .to_owned()
 }
 
-fn index(name: &str, table: impl IntoIden, columns: Vec<DynIden>) -> IndexCreateStatement {
+pub(super) fn index(
+    name: &str,
+    table: impl IntoIden,
+    columns: Vec<DynIden>,
+) -> IndexCreateStatement {
     let mut statement = Index::create();
     statement.name(name).table(table);
     for column in columns {

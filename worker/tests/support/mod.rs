@@ -67,6 +67,7 @@ pub fn runner_with_attempts(store: &Store, mailer: Mailer, max_attempts: i32) ->
     Runner::new(
         store.clone(),
         worker_settings(),
+        palaute_core::settings::RoutingSettings::default(),
         pipeline,
         email_sender,
         Wakeups::default(),
