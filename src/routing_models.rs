@@ -2,7 +2,7 @@
 //! training a stored model version, and managing versions (list, compare, promote,
 //! retire).
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
@@ -55,8 +55,8 @@ pub async fn train(
     }
 }
 
-async fn import(store: &Store, organisation: &Organisation, file: &PathBuf) -> anyhow::Result<()> {
-    let path = file.clone();
+async fn import(store: &Store, organisation: &Organisation, file: &Path) -> anyhow::Result<()> {
+    let path = file.to_path_buf();
     let organisation_for_reading = organisation.clone();
     let records =
         tokio::task::spawn_blocking(move || read_records(&path, &organisation_for_reading))

@@ -131,9 +131,9 @@ pub struct Router {
     unit: Model,
     /// `None` when too few examples had a final category.
     category: Option<Model>,
-    /// The categories seen with each unit, so a suggested unit is paired with one of
-    /// its own categories.
-    unit_categories: BTreeMap<String, BTreeSet<String>>,
+    /// How often each category was seen with each unit, so a suggested unit is paired
+    /// with one of its own categories.
+    unit_categories: BTreeMap<String, BTreeMap<String, usize>>,
     summary: RouterSummary,
 }
 
@@ -186,13 +186,14 @@ impl Router {
                 Model::train(&category_examples, &text_only)
             });
 
-        let mut unit_categories: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut unit_categories: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
         for case in cases {
             if let Some(category) = &case.final_category_code {
-                unit_categories
+                *unit_categories
                     .entry(case.unit_code.clone())
                     .or_default()
-                    .insert(category.clone());
+                    .entry(category.clone())
+                    .or_default() += 1;
             }
         }
         let summary = summarise(&unit, cases.len(), options.target_precision);
@@ -240,15 +241,25 @@ impl Router {
         }
     }
 
+    /// The category model's likeliest category among those seen with `unit`; without
+    /// a category model, the unit's most common category.
     fn likeliest_category_of(
         &self,
         unit: &str,
         ranked: &[crate::model::Prediction],
     ) -> Option<String> {
         let own = self.unit_categories.get(unit)?;
+        if ranked.is_empty() {
+            // Ties go to the code that sorts first.
+            return own
+                .iter()
+                .rev()
+                .max_by_key(|(_, count)| **count)
+                .map(|(code, _)| code.clone());
+        }
         ranked
             .iter()
-            .find(|prediction| own.contains(&prediction.label))
+            .find(|prediction| own.contains_key(&prediction.label))
             .map(|prediction| prediction.label.clone())
     }
 
@@ -292,7 +303,20 @@ impl Router {
 
 fn summarise(unit: &Model, examples: usize, target_precision: f64) -> RouterSummary {
     let validation = unit.validation();
-    let threshold = unit.threshold_for_precision(target_precision);
+    let threshold = unit
+        .threshold_for_precision(target_precision)
+        .map(|threshold| {
+            // When routing every held-out case would have met the target, the held-out
+            // cases give no evidence for a threshold above their lowest confidence;
+            // there the calibrated confidence's own promise holds (cases from the
+            // target up are right that often), so the threshold need not exceed it.
+            let all_qualify = validation.iter().all(|point| point.confidence >= threshold);
+            if all_qualify {
+                threshold.min(target_precision as f32)
+            } else {
+                threshold
+            }
+        });
     let share = |count: usize, of: usize| {
         if of == 0 {
             0.0
@@ -420,6 +444,13 @@ mod tests {
 
     #[test]
     fn the_threshold_follows_the_target_precision() {
+        // Every held-out case of this easy history is right: no evidence for a
+        // threshold above the target itself.
+        let router = Router::train(&history(), &RouterOptions::default()).expect("trains");
+        assert_eq!(router.summary().validation_accuracy, 1.0);
+        assert!(router.threshold().is_some_and(|t| t <= 0.9));
+        assert_eq!(router.summary().validation_coverage, 1.0);
+
         let impossible = RouterOptions {
             target_precision: 1.01,
             ..RouterOptions::default()
