@@ -1,6 +1,9 @@
 //! A worker harness for the integration tests: a migrated store, runners wired the way
 //! the binary wires them (with small intervals), a bounded wait, and header decoding.
 
+// Each test file uses a part of the harness.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
