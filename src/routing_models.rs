@@ -119,7 +119,12 @@ pub async fn models(store: &Store, command: &ModelsCommand) -> anyhow::Result<()
                 println!("no routing models; train one with `palaute train --import FILE`");
             }
             for model in &models {
-                println!("version {} ({})", model.id, model.role);
+                let pruned = if model.pruned_at.is_some() {
+                    ", weights pruned"
+                } else {
+                    ""
+                };
+                println!("version {} ({}{pruned})", model.id, model.role);
                 print!("{}", describe(model));
             }
         }

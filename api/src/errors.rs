@@ -63,6 +63,7 @@ pub fn from_store(context: &str, store_error: StoreError) -> Error {
             Code::Conflict,
             "this idempotencyKey was already used for a different submission",
         ),
+        StoreError::Refused(message) => coded(Code::Conflict, message),
         other => internal(context, &other),
     }
 }

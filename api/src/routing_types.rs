@@ -75,6 +75,12 @@ impl RoutingModelView {
         self.0.promoted_at
     }
 
+    /// When its weights were dropped to save space: an old retired model keeps its
+    /// history but cannot be promoted again.
+    async fn pruned_at(&self) -> Option<DateTime<Utc>> {
+        self.0.pruned_at
+    }
+
     /// How many labelled examples it learnt from.
     async fn examples(&self) -> i64 {
         self.0.examples

@@ -12,6 +12,9 @@ pub enum StoreError {
     },
     #[error("idempotency key was used before for a different submission")]
     IdempotencyConflict,
+    /// The operation cannot apply to the row as it stands (a pruned model promoted).
+    #[error("{0}")]
+    Refused(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

@@ -76,7 +76,13 @@ pub struct RoutingModelInfo {
     pub trained_by: String,
     pub trained_at: DateTime<Utc>,
     pub promoted_at: Option<DateTime<Utc>>,
+    /// Set when its weights were dropped to save space; it cannot run again.
+    pub pruned_at: Option<DateTime<Utc>>,
 }
+
+/// Retired models whose weights are kept, newest first, so that a rollback to a recent
+/// model needs no retraining. Older ones keep their row and predictions only.
+pub const RETIRED_MODELS_KEPT: u64 = 3;
 
 /// One suggestion, as stored with a prediction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,9 +172,9 @@ impl Store {
             Placement::LiveIfNone if !live_exists => ModelRole::Live,
             Placement::LiveIfNone | Placement::Candidate => ModelRole::Candidate,
         };
-        if role == ModelRole::Live {
-            retire_live(&txn).await?;
-        }
+        // One model is live and one runs in shadow: a new candidate, trained on at
+        // least what the old one saw, replaces it.
+        retire_role(&txn, role).await?;
         let inserted = routing_model::Entity::insert(routing_model::ActiveModel {
             role: Set(role.code().to_owned()),
             format: Set(new_model.format),
@@ -180,11 +186,13 @@ impl Store {
             trained_by: Set(new_model.trained_by),
             trained_at: Set(now),
             promoted_at: Set((role == ModelRole::Live).then_some(now)),
+            pruned_at: Set(None),
             ..Default::default()
         })
         .exec(&txn)
         .await
         .context("storing a routing model")?;
+        prune_old_payloads(&txn, now).await?;
         txn.commit().await.context("committing a routing model")?;
         self.routing_model(inserted.last_insert_id)
             .await?
@@ -212,6 +220,7 @@ impl Store {
             String,
             DateTime<Utc>,
             Option<DateTime<Utc>>,
+            Option<DateTime<Utc>>,
         );
         let mut query = routing_model::Entity::find()
             .select_only()
@@ -226,6 +235,7 @@ impl Store {
                 routing_model::Column::TrainedBy,
                 routing_model::Column::TrainedAt,
                 routing_model::Column::PromotedAt,
+                routing_model::Column::PrunedAt,
             ])
             .order_by_desc(routing_model::Column::Id);
         if let Some(id) = id {
@@ -250,6 +260,7 @@ impl Store {
                     trained_by: row.7,
                     trained_at: row.8,
                     promoted_at: row.9,
+                    pruned_at: row.10,
                 })
             })
             .collect()
@@ -287,7 +298,7 @@ impl Store {
     }
 
     /// Makes model `id` live and retires the one that was. `None` if there is no such
-    /// model.
+    /// model; [`StoreError::Refused`] if its weights were pruned.
     pub async fn promote_routing_model(
         &self,
         id: i64,
@@ -312,21 +323,25 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<RoutingModelInfo>, StoreError> {
         let txn = self.begin_write().await?;
-        let exists = routing_model::Entity::find_by_id(id)
+        let found: Option<(i64, Option<DateTime<Utc>>)> = routing_model::Entity::find_by_id(id)
             .select_only()
-            .column(routing_model::Column::Id)
-            .into_tuple::<i64>()
+            .columns([routing_model::Column::Id, routing_model::Column::PrunedAt])
+            .into_tuple()
             .one(&txn)
             .await
-            .context("finding a routing model")?
-            .is_some();
-        if !exists {
+            .context("finding a routing model")?;
+        let Some((_, pruned_at)) = found else {
             return Ok(None);
-        }
+        };
         let mut update = routing_model::Entity::update_many()
             .col_expr(routing_model::Column::Role, Expr::value(role.code()));
         if role == ModelRole::Live {
-            retire_live(&txn).await?;
+            if pruned_at.is_some() {
+                return Err(StoreError::Refused(format!(
+                    "routing model {id} is too old: its weights were pruned; train a new one"
+                )));
+            }
+            retire_role(&txn, ModelRole::Live).await?;
             update = update.col_expr(routing_model::Column::PromotedAt, Expr::value(now));
         }
         update
@@ -492,16 +507,52 @@ impl Store {
     }
 }
 
-async fn retire_live(txn: &DatabaseTransaction) -> Result<(), StoreError> {
+/// Retires the model(s) holding `role` (live or candidate).
+async fn retire_role(txn: &DatabaseTransaction, role: ModelRole) -> Result<(), StoreError> {
+    if role == ModelRole::Retired {
+        return Ok(());
+    }
     routing_model::Entity::update_many()
         .col_expr(
             routing_model::Column::Role,
             Expr::value(ModelRole::Retired.code()),
         )
-        .filter(routing_model::Column::Role.eq(ModelRole::Live.code()))
+        .filter(routing_model::Column::Role.eq(role.code()))
         .exec(txn)
         .await
-        .context("retiring the live model")?;
+        .context("retiring a routing model")?;
+    Ok(())
+}
+
+/// Empties the payload of retired models beyond the newest [`RETIRED_MODELS_KEPT`]:
+/// a model's weights are megabytes, and a daily retraining would otherwise grow the
+/// database by gigabytes a year.
+async fn prune_old_payloads(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let kept: Vec<i64> = routing_model::Entity::find()
+        .select_only()
+        .column(routing_model::Column::Id)
+        .filter(routing_model::Column::Role.eq(ModelRole::Retired.code()))
+        .order_by_desc(routing_model::Column::Id)
+        .limit(RETIRED_MODELS_KEPT)
+        .into_tuple()
+        .all(txn)
+        .await
+        .context("finding recent retired models")?;
+    routing_model::Entity::update_many()
+        .col_expr(
+            routing_model::Column::Payload,
+            Expr::value(Vec::<u8>::new()),
+        )
+        .col_expr(routing_model::Column::PrunedAt, Expr::value(now))
+        .filter(routing_model::Column::Role.eq(ModelRole::Retired.code()))
+        .filter(routing_model::Column::PrunedAt.is_null())
+        .filter(routing_model::Column::Id.is_not_in(kept))
+        .exec(txn)
+        .await
+        .context("pruning old model weights")?;
     Ok(())
 }
 

@@ -175,6 +175,68 @@ async fn one_model_is_live_and_promotion_retires_it(database: TestDatabase) {
     );
 }
 
+async fn candidates_replace_each_other_and_old_weights_are_pruned(database: TestDatabase) {
+    let store = open(&database).await;
+    let now = Utc::now();
+    let live = store
+        .save_routing_model(model("live"), Placement::Live, now)
+        .await
+        .expect("save");
+    let mut candidates = Vec::new();
+    for n in 0..6 {
+        let candidate = store
+            .save_routing_model(model(&format!("c{n}")), Placement::Candidate, now)
+            .await
+            .expect("save");
+        candidates.push(candidate.id);
+    }
+    let running = store.running_routing_models().await.expect("running");
+    assert_eq!(
+        running,
+        vec![
+            (live.id, ModelRole::Live),
+            (candidates[5], ModelRole::Candidate)
+        ],
+        "the newest candidate replaced the others"
+    );
+    let models = store.routing_models().await.expect("list");
+    let pruned: Vec<i64> = models
+        .iter()
+        .filter(|model| model.pruned_at.is_some())
+        .map(|model| model.id)
+        .collect();
+    assert_eq!(
+        pruned,
+        vec![candidates[1], candidates[0]],
+        "all but three retired kept"
+    );
+    assert_eq!(
+        store
+            .routing_model_payload(candidates[0])
+            .await
+            .expect("payload"),
+        Some(Vec::new())
+    );
+    assert_eq!(
+        store
+            .routing_model_payload(candidates[2])
+            .await
+            .expect("payload"),
+        Some(vec![1, 2, 3, 0, 255])
+    );
+    let refused = store.promote_routing_model(candidates[0], now).await;
+    assert!(
+        matches!(refused, Err(palaute_store::StoreError::Refused(_))),
+        "{refused:?}"
+    );
+    // A recent retired model can still come back.
+    store
+        .promote_routing_model(candidates[4], now)
+        .await
+        .expect("promote")
+        .expect("exists");
+}
+
 async fn importing_twice_adds_nothing(database: TestDatabase) {
     let store = open(&database).await;
     let example = |id: &str, days: i64| NewTrainingExample {
@@ -458,6 +520,7 @@ async fn a_due_schedule_enqueues_one_job(database: TestDatabase) {
 
 on_every_backend!(
     one_model_is_live_and_promotion_retires_it,
+    candidates_replace_each_other_and_old_weights_are_pruned,
     importing_twice_adds_nothing,
     a_reassignment_moves_the_case_and_becomes_a_training_example,
     predictions_are_scored_against_the_final_unit,

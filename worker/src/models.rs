@@ -81,8 +81,8 @@ impl ModelCache {
             let router = match known.get(&id) {
                 Some(router) => Arc::clone(router),
                 None => match self.load(id).await {
-                    Ok(router) => {
-                        info!(model = id, role = %role, "routing model loaded");
+                    Ok((router, bytes, seconds)) => {
+                        info!(model = id, role = %role, bytes, seconds, "routing model loaded");
                         router
                     }
                     Err(error) => {
@@ -110,18 +110,21 @@ impl ModelCache {
         Ok(running)
     }
 
-    async fn load(&self, id: i64) -> anyhow::Result<Arc<Router>> {
+    /// The model, its stored size and how long reading it took.
+    async fn load(&self, id: i64) -> anyhow::Result<(Arc<Router>, usize, f64)> {
+        let started = std::time::Instant::now();
         let payload = self
             .store
             .routing_model_payload(id)
             .await
             .context("reading the model")?
             .context("the model is gone")?;
+        let bytes = payload.len();
         // Parsing megabytes of weights is CPU work: keep it off the async threads.
         let router = tokio::task::spawn_blocking(move || Router::from_bytes(&payload))
             .await
             .context("the loading task failed")??;
-        Ok(Arc::new(router))
+        Ok((Arc::new(router), bytes, started.elapsed().as_secs_f64()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheState> {

@@ -21,6 +21,9 @@ pub struct Model {
     pub trained_by: String,
     pub trained_at: DateTimeUtc,
     pub promoted_at: Option<DateTimeUtc>,
+    /// When its payload was emptied to save space (an old retired model); such a model
+    /// keeps its history but cannot run again.
+    pub pruned_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

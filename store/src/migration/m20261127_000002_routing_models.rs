@@ -37,6 +37,7 @@ enum RoutingModels {
     TrainedBy,
     TrainedAt,
     PromotedAt,
+    PrunedAt,
 }
 
 #[derive(DeriveIden)]
@@ -112,6 +113,7 @@ impl MigrationTrait for Migration {
                     .col(text(RoutingModels::TrainedBy))
                     .col(timestamp(RoutingModels::TrainedAt))
                     .col(optional_timestamp(RoutingModels::PromotedAt))
+                    .col(optional_timestamp(RoutingModels::PrunedAt))
                     .to_owned(),
             )
             .await?;
