@@ -138,15 +138,7 @@ impl SubmitFeedbackInput {
         if let Some(title) = &title {
             check_length("title", title, MAX_TITLE_CHARS)?;
         }
-        let category_code = normalize_optional(self.category_code.as_deref());
-        if let Some(code) = &category_code
-            && organisation.category(code).is_none()
-        {
-            return Err(bad_input(
-                "categoryCode",
-                format!("unknown category {code:?}; the query `categories` lists them"),
-            ));
-        }
+        let category_code = known_category(organisation, self.category_code.as_deref())?;
         let contact = self.contact.map(validate_contact).transpose()?.flatten();
         let location = self.location.map(validate_location).transpose()?.flatten();
         let idempotency_key = normalize_optional(self.idempotency_key.as_deref());
@@ -173,6 +165,23 @@ impl SubmitFeedbackInput {
             fingerprint,
         })
     }
+}
+
+/// The normalised category code, if given, after checking the organisation has it.
+fn known_category(
+    organisation: &Organisation,
+    code: Option<&str>,
+) -> Result<Option<String>, Invalid> {
+    let code = normalize_optional(code);
+    if let Some(code) = &code
+        && organisation.category(code).is_none()
+    {
+        return Err(bad_input(
+            "categoryCode",
+            format!("unknown category {code:?}; the query `categories` lists them"),
+        ));
+    }
+    Ok(code)
 }
 
 fn check_length(field: &str, value: &str, max_chars: usize) -> Result<(), Invalid> {
@@ -413,15 +422,7 @@ impl ReassignCaseInput {
                 "a case cannot be assigned to the triage unit; choose the unit that handles it",
             ));
         }
-        let category_code = normalize_optional(self.category_code.as_deref());
-        if let Some(code) = &category_code
-            && organisation.category(code).is_none()
-        {
-            return Err(bad_input(
-                "categoryCode",
-                format!("unknown category {code:?}; the query `categories` lists them"),
-            ));
-        }
+        let category_code = known_category(organisation, self.category_code.as_deref())?;
         let note = normalize_optional(self.note.as_deref());
         if let Some(note) = &note {
             check_length("note", note, MAX_NOTE_CHARS)?;

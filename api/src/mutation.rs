@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object};
 use palaute_core::Organisation;
-use palaute_store::{Reassigned, Reassignment, Store};
+use palaute_store::{ModelRole, Reassigned, Reassignment, Store};
 use tracing::info;
 
 use crate::auth::require_staff;
@@ -123,15 +123,7 @@ impl Mutation {
         ctx: &Context<'_>,
         version: i64,
     ) -> async_graphql::Result<RoutingModelView> {
-        require_staff(ctx)?;
-        let store = ctx.data_unchecked::<Store>();
-        let promoted = store
-            .promote_routing_model(version, palaute_store::now())
-            .await
-            .map_err(|error| from_store("promoting a routing model", error))?
-            .ok_or_else(|| not_found(format!("no routing model version {version}")))?;
-        info!(model = version, "routing model promoted");
-        Ok(RoutingModelView(promoted))
+        set_model_role(ctx, version, ModelRole::Live).await
     }
 
     /// Stops a routing model version from running (live or in shadow). Without a
@@ -141,14 +133,25 @@ impl Mutation {
         ctx: &Context<'_>,
         version: i64,
     ) -> async_graphql::Result<RoutingModelView> {
-        require_staff(ctx)?;
-        let store = ctx.data_unchecked::<Store>();
-        let retired = store
-            .retire_routing_model(version, palaute_store::now())
-            .await
-            .map_err(|error| from_store("retiring a routing model", error))?
-            .ok_or_else(|| not_found(format!("no routing model version {version}")))?;
-        info!(model = version, "routing model retired");
-        Ok(RoutingModelView(retired))
+        set_model_role(ctx, version, ModelRole::Retired).await
     }
+}
+
+/// Promotes (`Live`) or retires a model version, for staff.
+async fn set_model_role(
+    ctx: &Context<'_>,
+    version: i64,
+    role: ModelRole,
+) -> async_graphql::Result<RoutingModelView> {
+    require_staff(ctx)?;
+    let store = ctx.data_unchecked::<Store>();
+    let now = palaute_store::now();
+    let changed = match role {
+        ModelRole::Live => store.promote_routing_model(version, now).await,
+        ModelRole::Candidate | ModelRole::Retired => store.retire_routing_model(version, now).await,
+    }
+    .map_err(|error| from_store("changing a routing model's role", error))?
+    .ok_or_else(|| not_found(format!("no routing model version {version}")))?;
+    info!(model = version, role = %changed.role, "routing model role changed");
+    Ok(RoutingModelView(changed))
 }

@@ -1,15 +1,12 @@
 //! GraphQL types for routing that learns: a case's suggestions, and the stored model
 //! versions with how they fared against staff decisions.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use palaute_core::Organisation;
 use palaute_store::{ModelScore, RoutingModelInfo, Store, StoredSuggestion};
 
 use crate::errors::from_store;
-use crate::types::{CategoryView, Language, UnitView};
+use crate::types::{CategoryView, UnitView, category_view, unit_view};
 
 /// A place the live routing model suggested for a case.
 pub struct RoutingSuggestion(pub StoredSuggestion);
@@ -18,19 +15,11 @@ pub struct RoutingSuggestion(pub StoredSuggestion);
 impl RoutingSuggestion {
     /// Null if the unit was removed from the organisation since.
     async fn unit(&self, ctx: &Context<'_>) -> Option<UnitView> {
-        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
-        organisation
-            .unit(&self.0.unit_code)
-            .map(|unit| UnitView::new(organisation, unit, Language::Fi))
+        unit_view(ctx, &self.0.unit_code)
     }
 
     async fn category(&self, ctx: &Context<'_>) -> Option<CategoryView> {
-        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
-        let code = self.0.category_code.as_deref()?;
-        organisation.category(code).map(|category| CategoryView {
-            category: category.clone(),
-            lang: Language::Fi,
-        })
+        category_view(ctx, self.0.category_code.as_deref()?)
     }
 
     /// The model's calibrated probability that this unit is right, from 0 to 1.

@@ -180,6 +180,24 @@ impl From<CaseEvent> for TimelineEvent {
     }
 }
 
+/// The organisation's unit `code`, named in Finnish unless a `lang` argument asks
+/// otherwise; `None` if the organisation no longer has it.
+pub(crate) fn unit_view(ctx: &Context<'_>, code: &str) -> Option<UnitView> {
+    let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+    organisation
+        .unit(code)
+        .map(|unit| UnitView::new(organisation, unit, Language::Fi))
+}
+
+/// The organisation's category `code`; `None` if the organisation no longer has it.
+pub(crate) fn category_view(ctx: &Context<'_>, code: &str) -> Option<CategoryView> {
+    let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+    organisation.category(code).map(|category| CategoryView {
+        category: category.clone(),
+        lang: Language::Fi,
+    })
+}
+
 /// A case as staff see it.
 pub struct CaseView(pub CaseRecord);
 
@@ -223,20 +241,11 @@ impl CaseView {
 
     /// The unit handling the case; null until the pipeline routed it.
     async fn unit(&self, ctx: &Context<'_>) -> Option<UnitView> {
-        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
-        let code = self.0.unit_code.as_deref()?;
-        organisation
-            .unit(code)
-            .map(|unit| UnitView::new(organisation, unit, Language::Fi))
+        unit_view(ctx, self.0.unit_code.as_deref()?)
     }
 
     async fn category(&self, ctx: &Context<'_>) -> Option<CategoryView> {
-        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
-        let code = self.0.category_code.as_deref()?;
-        organisation.category(code).map(|category| CategoryView {
-            category: category.clone(),
-            lang: Language::Fi,
-        })
+        category_view(ctx, self.0.category_code.as_deref()?)
     }
 
     /// Why the pipeline routed the case where it did.

@@ -104,13 +104,17 @@ impl Pipeline {
     /// The case if it still waits for routing; `None` once it left NEW (a repeated
     /// job). A case that does not exist is a permanent failure.
     async fn new_case(&self, case_id: CaseId) -> Result<Option<CaseRecord>, JobError> {
-        let case = self
-            .store
+        let case = self.existing_case(case_id).await?;
+        Ok((case.status == CaseStatus::New).then_some(case))
+    }
+
+    /// The case a job is about; one that does not exist is a permanent failure.
+    async fn existing_case(&self, case_id: CaseId) -> Result<CaseRecord, JobError> {
+        self.store
             .case_by_id(case_id)
             .await
             .context("loading the case")?
-            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("case {case_id} does not exist")))?;
-        Ok((case.status == CaseStatus::New).then_some(case))
+            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("case {case_id} does not exist")))
     }
 
     async fn record(
@@ -274,12 +278,7 @@ impl Pipeline {
             .get("event_id")
             .and_then(|value| value.as_i64())
             .ok_or_else(|| JobError::permanent(anyhow::anyhow!("job payload has no event_id")))?;
-        let case = self
-            .store
-            .case_by_id(case_id)
-            .await
-            .context("loading the case")?
-            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("case {case_id} does not exist")))?;
+        let case = self.existing_case(case_id).await?;
         let Some(unit_code) = case.unit_code.clone() else {
             return Ok(());
         };
