@@ -263,6 +263,17 @@ async fn staff_teach_a_model_that_another_process_trained(database: TestDatabase
         json!({ "cases": 1, "accuracy": 0.0 }),
         "{live_on_the_same}"
     );
+    let compared = palaute(&url, work.path(), &["models", "compare", "3"]);
+    assert!(
+        compared.contains("version 3: 1 cases, accuracy 100.0%")
+            && compared.contains("version 1: 1 cases, accuracy 0.0%"),
+        "{compared}"
+    );
+    let listed = palaute(&url, work.path(), &["models", "list"]);
+    assert!(
+        listed.contains("version 3 (candidate)") && listed.contains("version 1 (live)"),
+        "{listed}"
+    );
 
     // Promoted, it routes what staff taught it.
     let promoted = app
