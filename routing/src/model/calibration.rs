@@ -22,17 +22,8 @@ pub(crate) fn fit_temperature(scores: &[Vec<f32>], targets: &[usize]) -> f32 {
     if scores.is_empty() {
         return 1.0;
     }
-    let negative_log_likelihood = |temperature: f32| -> f64 {
-        scores
-            .iter()
-            .zip(targets)
-            .map(|(scores, &target)| {
-                let mut probabilities: Vec<f32> = scores.iter().map(|s| s / temperature).collect();
-                softmax_in_place(&mut probabilities);
-                -f64::from(probabilities[target].max(1e-12)).ln()
-            })
-            .sum()
-    };
+    let negative_log_likelihood =
+        |temperature: f32| negative_log_likelihood(scores, targets, temperature);
     // Golden-section search on ln T: the likelihood is unimodal in T.
     let ratio = (5f64.sqrt() - 1.0) / 2.0;
     let (mut low, mut high) = (0.05f64.ln(), 20f64.ln());
@@ -47,6 +38,23 @@ pub(crate) fn fit_temperature(scores: &[Vec<f32>], targets: &[usize]) -> f32 {
         }
     }
     ((low + high) / 2.0).exp() as f32
+}
+
+/// The summed negative log-likelihood of `targets` under `softmax(scores / temperature)`.
+pub(crate) fn negative_log_likelihood(
+    scores: &[Vec<f32>],
+    targets: &[usize],
+    temperature: f32,
+) -> f64 {
+    scores
+        .iter()
+        .zip(targets)
+        .map(|(scores, &target)| {
+            let mut probabilities: Vec<f32> = scores.iter().map(|s| s / temperature).collect();
+            softmax_in_place(&mut probabilities);
+            -f64::from(probabilities[target].max(1e-12)).ln()
+        })
+        .sum()
 }
 
 /// The lowest confidence at which the cases routed (those at or above it) are right at
