@@ -7,6 +7,10 @@
 //! HTTP submission round trip and the time from the case's creation to its routing as
 //! both were stored.
 //!
+//! With `PALAUTE_BENCH_ROUTING_HISTORY` naming past cases (JSONL or CSV, as for
+//! `palaute train --import`), a routing model is trained on them and made live first,
+//! so the figures include routing with the trained model.
+//!
 //!     cargo run --release --example latency -- [CASES]
 
 use std::time::{Duration, Instant};
@@ -31,6 +35,17 @@ async fn main() -> anyhow::Result<()> {
     };
     settings.worker.poll_interval_ms = 500;
     let database_url = settings.database_url();
+    if let Ok(history) = std::env::var("PALAUTE_BENCH_ROUTING_HISTORY") {
+        let (store, organisation) = palaute::runtime::open_store(&settings).await?;
+        let args = palaute::cli::TrainArgs {
+            import: vec![history.into()],
+            live: true,
+            candidate: false,
+            target_precision: None,
+        };
+        palaute::routing_models::train(&store, &organisation, &args, 0.9).await?;
+        store.close().await?;
+    }
     let server = palaute::runtime::start(settings, true).await?;
     let url = format!("http://{}/graphql", server.address);
     let http = reqwest::Client::new();

@@ -29,6 +29,9 @@ pub struct RunningModels {
 pub struct ModelCache {
     store: Store,
     state: Mutex<CacheState>,
+    /// Held while loading, so that concurrent cases wait for one load of a new model
+    /// instead of each reading megabytes of weights.
+    loading: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -44,6 +47,7 @@ impl ModelCache {
         Self {
             store,
             state: Mutex::new(CacheState::default()),
+            loading: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -54,11 +58,16 @@ impl ModelCache {
             .running_routing_models()
             .await
             .context("listing the running routing models")?;
+        if let Some(running) = self.current_if(&roles) {
+            return Ok(running);
+        }
+        let _loading = self.loading.lock().await;
+        // Another case may have loaded them while this one waited.
+        if let Some(running) = self.current_if(&roles) {
+            return Ok(running);
+        }
         let (known, unloadable) = {
             let state = self.lock();
-            if state.running.roles == roles {
-                return Ok(Arc::clone(&state.running));
-            }
             let known: BTreeMap<i64, Arc<Router>> = state
                 .running
                 .live
@@ -108,6 +117,12 @@ impl ModelCache {
         state.unloadable.extend(failed);
         state.running = Arc::clone(&running);
         Ok(running)
+    }
+
+    /// The loaded models, if they are the ones with `roles`.
+    fn current_if(&self, roles: &[(i64, ModelRole)]) -> Option<Arc<RunningModels>> {
+        let state = self.lock();
+        (state.running.roles == roles).then(|| Arc::clone(&state.running))
     }
 
     /// The model, its stored size and how long reading it took.
