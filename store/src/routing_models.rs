@@ -452,7 +452,7 @@ impl Store {
         &self,
         model_ids: &[i64],
     ) -> Result<Vec<PredictionOutcome>, StoreError> {
-        type Row = (i64, i64, String, bool, Option<String>);
+        type Row = (i64, i64, String, bool, Option<String>, Option<i64>);
         let rows: Vec<Row> = routing_prediction::Entity::find()
             .select_only()
             .columns([
@@ -462,9 +462,14 @@ impl Store {
                 routing_prediction::Column::Confident,
             ])
             .column_as(case::Column::UnitCode, "final_unit")
+            .column_as(training_example::Column::Id, "staff_decision")
             .join(
                 sea_orm::JoinType::InnerJoin,
                 routing_prediction::Entity::belongs_to_case(),
+            )
+            .join(
+                sea_orm::JoinType::LeftJoin,
+                routing_prediction::Entity::staff_decision(),
             )
             .filter(routing_prediction::Column::ModelId.is_in(model_ids.iter().copied()))
             .filter(case::Column::Status.eq(palaute_core::CaseStatus::Routed.code()))
@@ -473,33 +478,17 @@ impl Store {
             .all(&self.db)
             .await
             .context("loading prediction outcomes")?;
-        let case_ids: Vec<i64> = rows.iter().map(|row| row.1).collect();
-        let decided: std::collections::HashSet<i64> = if case_ids.is_empty() {
-            Default::default()
-        } else {
-            training_example::Entity::find()
-                .select_only()
-                .column(training_example::Column::CaseId)
-                .filter(training_example::Column::CaseId.is_in(case_ids))
-                .into_tuple::<Option<i64>>()
-                .all(&self.db)
-                .await
-                .context("finding staff decisions")?
-                .into_iter()
-                .flatten()
-                .collect()
-        };
         Ok(rows
             .into_iter()
             .filter_map(
-                |(model_id, case_id, predicted_unit, confident, final_unit)| {
+                |(model_id, case_id, predicted_unit, confident, final_unit, staff_decision)| {
                     Some(PredictionOutcome {
                         model_id,
                         case_id: CaseId(case_id),
                         predicted_unit,
                         confident,
                         final_unit: final_unit?,
-                        decided_by_staff: decided.contains(&case_id),
+                        decided_by_staff: staff_decision.is_some(),
                     })
                 },
             )

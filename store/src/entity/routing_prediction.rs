@@ -34,4 +34,12 @@ impl Entity {
             .to(super::case::Column::Id)
             .into()
     }
+
+    /// The join from a prediction to the staff decision about its case, if any.
+    pub fn staff_decision() -> RelationDef {
+        Entity::belongs_to(super::training_example::Entity)
+            .from(Column::CaseId)
+            .to(super::training_example::Column::CaseId)
+            .into()
+    }
 }
