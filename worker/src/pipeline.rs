@@ -252,8 +252,8 @@ impl Pipeline {
     }
 
     /// Drops suggestions of units the organisation no longer has (a model trained
-    /// before a reorganisation) or that are the triage unit itself; the rest keep
-    /// their order and confidence.
+    /// before a reorganisation) or that are the triage unit itself, and categories it
+    /// does not have; the rest keep their order and confidence.
     fn known_units_only(&self, mut routing: ModelRouting) -> ModelRouting {
         let before = routing
             .suggestions
@@ -263,6 +263,15 @@ impl Pipeline {
             suggestion.unit_code != self.organisation.triage_unit
                 && self.organisation.unit(&suggestion.unit_code).is_some()
         });
+        // History may name categories the organisation does not offer (old or
+        // internal service codes): a unit is still worth suggesting without one.
+        for suggestion in &mut routing.suggestions {
+            if let Some(code) = &suggestion.category_code
+                && self.organisation.category(code).is_none()
+            {
+                suggestion.category_code = None;
+            }
+        }
         if routing.suggestions.first().map(|best| &best.unit_code) != before.as_ref() {
             // The model's own best answer is gone: nothing it was sure of remains.
             routing.confident = false;

@@ -15,12 +15,19 @@ fn examples() -> Vec<NewTrainingExample> {
     let start = Utc::now() - Duration::days(30);
     (0..40)
         .map(|n| {
-            let (description, unit) = if n % 2 == 0 {
-                (format!("Katulamppu numero {n} on rikki"), "rakennusvirasto")
+            // The library's cases carry a service code the organisation does not
+            // offer, as old history does.
+            let (description, unit, category) = if n % 2 == 0 {
+                (
+                    format!("Katulamppu numero {n} on rikki"),
+                    "rakennusvirasto",
+                    "180",
+                )
             } else {
                 (
                     format!("Kirjaston kirja numero {n} puuttuu"),
                     "kaupunginkirjasto",
+                    "1877",
                 )
             };
             NewTrainingExample {
@@ -29,7 +36,7 @@ fn examples() -> Vec<NewTrainingExample> {
                 description,
                 category_code: None,
                 unit_code: unit.to_owned(),
-                final_category_code: None,
+                final_category_code: Some(category.to_owned()),
                 decided_at: start + Duration::hours(n),
             }
         })
@@ -114,6 +121,10 @@ async fn periodic_retraining_trains_only_on_news(database: TestDatabase) {
         case.unit_code.as_deref(),
         Some("kaupunginkirjasto"),
         "{case:?}"
+    );
+    assert_eq!(
+        case.category_code, None,
+        "an unknown service code is not kept"
     );
     assert!(
         case.routing_reason
