@@ -1,23 +1,16 @@
 //! Routing models, training examples, staff reassignment and schedules, on SQLite and
 //! (where configured) PostgreSQL.
 
+mod support;
+
 use chrono::{Duration, Utc};
-use palaute_core::{CaseId, CaseStatus, Channel, Language, Organisation};
+use palaute_core::{CaseId, CaseStatus, Channel, Language};
 use palaute_store::{
     ExampleSource, JobKind, ModelRole, ModelScore, NewCase, NewPrediction, NewRoutingModel,
     NewTrainingExample, Placement, Reassigned, Reassignment, Routing, Store, StoredSuggestion,
 };
 use palaute_testkit::{TestDatabase, on_every_backend};
-
-async fn open(database: &TestDatabase) -> Store {
-    let store = Store::connect(&database.url, 5).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    store
-        .sync_organisation(&Organisation::helsinki())
-        .await
-        .expect("sync organisation");
-    store
-}
+use support::open;
 
 fn model(fingerprint: &str) -> NewRoutingModel {
     NewRoutingModel {

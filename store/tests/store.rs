@@ -1,24 +1,17 @@
 //! Storage behaviour, run on SQLite and (where configured) PostgreSQL.
 
+mod support;
+
 use std::time::Duration;
 
 use chrono::Utc;
-use palaute_core::{CaseId, CaseStatus, Channel, Language, Organisation};
+use palaute_core::{CaseId, CaseStatus, Channel, Language};
 use palaute_store::{
     CaseFilter, ContactDetails, EmailKind, JobKind, NewCase, NewEmail, Routing, RoutingRecorded,
-    Store, StoreError,
+    StoreError,
 };
 use palaute_testkit::{TestDatabase, on_every_backend};
-
-async fn open(database: &TestDatabase) -> Store {
-    let store = Store::connect(&database.url, 5).await.expect("connect");
-    store.migrate().await.expect("migrate");
-    store
-        .sync_organisation(&Organisation::helsinki())
-        .await
-        .expect("sync organisation");
-    store
-}
+use support::open;
 
 fn feedback(description: &str) -> NewCase {
     NewCase {
