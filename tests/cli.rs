@@ -1,15 +1,8 @@
 //! The command-line contract, run against the real binary.
 
-use std::process::Command;
+mod support;
 
-fn palaute() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_palaute"));
-    command
-        .env_remove("PALAUTE_DATABASE_URL")
-        .env_remove("PALAUTE_SMTP_URL")
-        .env("RUST_LOG", "warn");
-    command
-}
+use support::palaute_command as palaute;
 
 #[test]
 fn config_check_accepts_the_shipped_organisation_and_names_every_problem() {

@@ -6,20 +6,20 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use palaute_core::{CaseStatus, Reference};
 use palaute_store::Store;
 use palaute_testkit::{TestDatabase, on_every_backend};
 use serde_json::json;
-use support::{ADMIN_TOKEN, outbox_files};
+use support::{ADMIN_TOKEN, outbox_files, palaute_command};
 
 const SUBMISSIONS: usize = 40;
 
 /// Starts `palaute serve` on a free port and returns the process and its base URL.
 fn start_server(database: &TestDatabase, data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palaute"))
+    let mut child = palaute_command()
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .env("PALAUTE_DATABASE_URL", &database.url)
@@ -27,8 +27,6 @@ fn start_server(database: &TestDatabase, data_dir: &Path) -> (Child, String) {
         .env("PALAUTE_WORKER__POLL_INTERVAL_MS", "50")
         // Jobs the killed server held are taken over once their lease expires.
         .env("PALAUTE_WORKER__LEASE_SECONDS", "2")
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAUTE_SMTP_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -7,12 +7,11 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use palaute_testkit::{TestDatabase, on_every_backend};
 use serde_json::{Value, json};
-use support::{TestApp, error_code, spawn_app};
+use support::{TestApp, error_code, palaute_command, spawn_app};
 
 const PLACES: [&str; 6] = [
     "Kalliossa",
@@ -90,12 +89,11 @@ fn swimming_hall(place: &str) -> String {
 
 /// Runs the real binary against the test database; returns its standard output.
 fn palaute(database_url: &str, data_dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_palaute"))
+    let output = palaute_command()
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)
         .env("PALAUTE_DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
         .output()
         .expect("running palaute");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();

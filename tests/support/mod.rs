@@ -13,6 +13,17 @@ use serde_json::{Value, json};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// The real `palaute` binary, with quiet logs and none of the caller's database or
+/// SMTP settings: a test passes the ones it means.
+pub fn palaute_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_palaute"));
+    command
+        .env_remove("PALAUTE_DATABASE_URL")
+        .env_remove("PALAUTE_SMTP_URL")
+        .env("RUST_LOG", "warn");
+    command
+}
+
 pub struct TestApp {
     pub base_url: String,
     pub data_dir: PathBuf,

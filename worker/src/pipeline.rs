@@ -55,7 +55,9 @@ impl Pipeline {
         };
         let models = self.models.running().await?;
         let routing = self.decide(&case, &models);
-        let emails = self.compose_emails(&case, &routing).await?;
+        let emails = self
+            .compose_emails(&case, &routing, Occasion::Routing)
+            .await?;
         let recorded = self.record(&case, &routing, &emails).await?;
         info!(
             case = %case.reference,
@@ -94,7 +96,7 @@ impl Pipeline {
             predictions: Vec::new(),
         };
         let emails = self
-            .compose_emails(&case, &routing)
+            .compose_emails(&case, &routing, Occasion::Routing)
             .await
             .unwrap_or_default();
         self.record(&case, &routing, &emails).await?;
@@ -301,13 +303,9 @@ impl Pipeline {
             confidence: 1.0,
             predictions: Vec::new(),
         };
-        let mut emails = self.compose_emails(&case, &routing).await?;
-        emails.retain(|email| email.kind == EmailKind::HandlerNotification);
-        for email in &mut emails {
-            email.occasion = Some(format!("event-{event_id}"));
-            email.message_id =
-                self.message_id(&case.reference.to_string(), &format!("handler-{event_id}"));
-        }
+        let emails = self
+            .compose_emails(&case, &routing, Occasion::Reassignment { event_id })
+            .await?;
         self.store
             .queue_case_emails(case.id, &emails, self.max_attempts, palaute_store::now())
             .await
@@ -315,10 +313,13 @@ impl Pipeline {
         Ok(())
     }
 
+    /// The emails `occasion` causes: the unit's notification, and after routing the
+    /// resident's acknowledgement when they left an address.
     async fn compose_emails(
         &self,
         case: &CaseRecord,
         routing: &Routing,
+        occasion: Occasion,
     ) -> Result<Vec<NewEmail>, JobError> {
         let unit = self.organisation.unit(&routing.unit_code).ok_or_else(|| {
             JobError::permanent(anyhow::anyhow!(
@@ -367,15 +368,15 @@ impl Pipeline {
         let (subject, body) = handler_notification(&facts_in(handler_language), handler_language);
         emails.push(NewEmail {
             kind: EmailKind::HandlerNotification,
-            message_id: self.message_id(&reference, "handler"),
+            message_id: self.message_id(&reference, &occasion.handler_kind()),
             from: self.mail_from.clone(),
             to: unit.mailbox.clone(),
             subject,
             body_text: body,
             language: handler_language,
-            occasion: None,
+            occasion: occasion.dedupe_suffix(),
         });
-        if let Some(address) = resident_email {
+        if let (Occasion::Routing, Some(address)) = (occasion, resident_email) {
             let language = resident_language(case, routing);
             let (subject, body) = acknowledgement(&facts_in(language), language, &tracking_url);
             emails.push(NewEmail {
@@ -397,6 +398,33 @@ impl Pipeline {
     fn message_id(&self, reference: &str, kind: &str) -> String {
         let domain = sender_domain(&self.mail_from).unwrap_or("palaute.invalid");
         format!("{}.{kind}@{domain}", reference.to_ascii_lowercase())
+    }
+}
+
+/// Why emails are written about a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Occasion {
+    /// The pipeline routed it: its unit and its resident hear of it.
+    Routing,
+    /// Staff moved it: the new unit hears of it, once per move.
+    Reassignment { event_id: i64 },
+}
+
+impl Occasion {
+    /// The kind part of the handler notification's Message-ID.
+    fn handler_kind(self) -> String {
+        match self {
+            Occasion::Routing => "handler".to_owned(),
+            Occasion::Reassignment { event_id } => format!("handler-{event_id}"),
+        }
+    }
+
+    /// What tells this email from others of its kind for the same case.
+    fn dedupe_suffix(self) -> Option<String> {
+        match self {
+            Occasion::Routing => None,
+            Occasion::Reassignment { event_id } => Some(format!("event-{event_id}")),
+        }
     }
 }
 
