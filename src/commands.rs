@@ -74,9 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Config {
                     command: ConfigCommand::Show,
                 } => {
-                    let mut shown = settings.clone();
-                    shown.admin_token = shown.admin_token.map(|_| "(hidden)".to_owned());
-                    shown.database_url = Some(settings.database_url());
+                    let shown = settings.redacted();
                     println!(
                         "{}",
                         toml::to_string_pretty(&shown).context("printing settings")?

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use palaute_api::{AppState, StaffAuth, build_schema};
+use palaute_api::{AppState, RequestPolicy, StaffAuth, build_schema};
+use palaute_core::settings::MIN_ADMIN_TOKEN_CHARS;
 use palaute_core::{Organisation, Settings};
 use palaute_search_index::{IndexError, SearchIndex};
 use palaute_store::Store;
@@ -21,7 +22,7 @@ use crate::config::load_organisation;
 
 /// Connects, migrates and mirrors the organisation into the database.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<(Store, Arc<Organisation>)> {
-    std::fs::create_dir_all(&settings.data_dir)
+    create_private_folder(&settings.data_dir)
         .with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
     let organisation = load_organisation(settings)?;
     let store = Store::connect(&settings.database_url(), settings.database_max_connections)
@@ -92,12 +93,14 @@ pub async fn open_index(folder: &Path, store: &Store) -> anyhow::Result<Arc<Sear
 /// there on first start so a new installation is usable at once.
 pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
     if let Some(token) = &settings.admin_token {
+        check_admin_token(token).context("admin_token (PALAUTE_ADMIN_TOKEN)")?;
         return Ok(token.clone());
     }
     let file = settings.admin_token_file();
     if let Ok(existing) = std::fs::read_to_string(&file) {
         let existing = existing.trim().to_owned();
         if !existing.is_empty() {
+            check_admin_token(&existing).with_context(|| format!("{}", file.display()))?;
             return Ok(existing);
         }
     }
@@ -105,6 +108,26 @@ pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
     write_private(&file, &token).with_context(|| format!("writing {}", file.display()))?;
     info!(file = %file.display(), "generated an administrator token");
     Ok(token)
+}
+
+/// The data folder holds contact details and the admin token: a new one is readable by
+/// palaute's own user only. An existing folder keeps the permissions it was given.
+fn create_private_folder(folder: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(folder)
+}
+
+fn check_admin_token(token: &str) -> anyhow::Result<()> {
+    let length = token.trim().chars().count();
+    anyhow::ensure!(
+        length >= MIN_ADMIN_TOKEN_CHARS,
+        "the administrator token has {length} characters; at least {MIN_ADMIN_TOKEN_CHARS} are needed \
+         (delete the file to have one generated, or use e.g. `openssl rand -base64 33`)"
+    );
+    Ok(())
 }
 
 fn write_private(file: &Path, contents: &str) -> std::io::Result<()> {
@@ -170,7 +193,7 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         schema,
         store: store.clone(),
         auth: StaffAuth::new(Some(&token)),
-        max_body_bytes: settings.graphql.max_body_bytes,
+        policy: Arc::new(RequestPolicy::from_settings(&settings)),
         ready: Arc::clone(&ready),
     };
 
@@ -199,7 +222,11 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
     let shutdown = async move {
         let _ = server_stopped.wait_for(|stop| *stop).await;
     };
-    let server = tokio::spawn(palaute_api::serve(listener, state, shutdown));
+    let http_settings = settings.http.clone();
+    let server =
+        tokio::spawn(
+            async move { palaute_api::serve(listener, state, &http_settings, shutdown).await },
+        );
     ready.store(true, Ordering::Release);
     info!(%address, data_dir = %settings.data_dir.display(), worker = run_worker, email = if settings.smtp_url.is_some() { "smtp" } else { "outbox folder" }, "serving");
     Ok(RunningServer {

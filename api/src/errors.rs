@@ -12,6 +12,7 @@ pub enum Code {
     Unauthenticated,
     NotFound,
     Conflict,
+    RateLimited,
     Internal,
 }
 
@@ -22,6 +23,7 @@ impl Code {
             Code::Unauthenticated => "UNAUTHENTICATED",
             Code::NotFound => "NOT_FOUND",
             Code::Conflict => "CONFLICT",
+            Code::RateLimited => "RATE_LIMITED",
             Code::Internal => "INTERNAL",
         }
     }

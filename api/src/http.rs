@@ -1,27 +1,33 @@
 //! The HTTP routes: `POST /graphql`, GraphiQL on `GET /graphql`, and `/healthz`.
 //!
 //! The GraphQL body is read and parsed here rather than by an extractor, so that an
-//! oversized body, malformed JSON or invalid UTF-8 each get a JSON error with
-//! `extensions.code` and the right HTTP status.
+//! oversized or slow body, malformed JSON or invalid UTF-8 each get a JSON error with
+//! `extensions.code` and the right HTTP status; and so that rate limits and the
+//! request's shape are checked before async-graphql parses or runs anything.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse};
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
+use palaute_core::Settings;
 use palaute_store::Store;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::StaffAuth;
+use crate::auth::{Caller, StaffAuth};
 use crate::errors::Code;
+use crate::rate_limit::{KeyedLimiter, Limited, Quota, client_key};
+use crate::request_shape::{ShapeError, ShapeLimits, check_batch};
 use crate::schema::ApiSchema;
+use crate::server::PeerAddress;
 
 /// Everything the routes need; cheap to clone.
 #[derive(Clone)]
@@ -29,21 +35,111 @@ pub struct AppState {
     pub schema: ApiSchema,
     pub store: Store,
     pub auth: StaffAuth,
-    pub max_body_bytes: usize,
+    pub policy: Arc<RequestPolicy>,
     /// Set once migrations have run; `/healthz` answers 503 until then.
     pub ready: Arc<AtomicBool>,
+}
+
+/// What a request may be and how often, from settings.
+#[derive(Debug)]
+pub struct RequestPolicy {
+    pub max_body_bytes: usize,
+    pub body_read_timeout: Duration,
+    pub shape: ShapeLimits,
+    pub graphiql: bool,
+    pub anonymous_introspection: bool,
+    pub trusted_proxy_hops: usize,
+    /// `None` when rate limits are off.
+    pub rate_limits: Option<RateLimits>,
+}
+
+/// The token buckets of one API process.
+#[derive(Debug)]
+pub struct RateLimits {
+    submissions: Option<KeyedLimiter<IpAddr>>,
+    anonymous: Option<KeyedLimiter<IpAddr>>,
+    staff: Option<KeyedLimiter<String>>,
+}
+
+impl RequestPolicy {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let graphql = &settings.graphql;
+        let limits = &settings.rate_limits;
+        Self {
+            max_body_bytes: graphql.max_body_bytes,
+            body_read_timeout: settings.http.body_read_timeout(),
+            shape: ShapeLimits {
+                max_value_depth: graphql.max_value_depth.max(1),
+                // Fields, plus an inline fragment or spread around each of them.
+                max_selection_depth: graphql.max_depth.max(1).saturating_mul(2),
+                max_fields: graphql.max_fields,
+                max_aliases: graphql.max_aliases,
+                max_root_fields: graphql.max_root_fields.max(1),
+                max_batch: graphql.max_batch.max(1),
+                // Each submission creates a case and may email someone: one a request.
+                max_submissions: 1,
+            },
+            graphiql: graphql.graphiql,
+            anonymous_introspection: graphql.anonymous_introspection,
+            trusted_proxy_hops: settings.http.trusted_proxy_hops,
+            rate_limits: limits.enabled.then(|| RateLimits {
+                submissions: limiter(
+                    limits.submissions_per_minute,
+                    Duration::from_secs(60),
+                    limits.submission_burst,
+                ),
+                anonymous: limiter(
+                    limits.anonymous_requests_per_second,
+                    Duration::from_secs(1),
+                    limits.anonymous_burst,
+                ),
+                staff: limiter(
+                    limits.staff_requests_per_second,
+                    Duration::from_secs(1),
+                    limits.staff_burst,
+                ),
+            }),
+        }
+    }
 }
 
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphiql/start.js", get(graphiql_script))
         .route("/healthz", get(healthz))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+/// GraphiQL's assets are pinned with integrity hashes; the page runs no inline script.
+const GRAPHIQL_PAGE: &str = include_str!("../assets/graphiql.html");
+const GRAPHIQL_START: &str = include_str!("../assets/graphiql-start.js");
+const GRAPHIQL_CSP: &str = "default-src 'none'; script-src 'self' https://unpkg.com; \
+    style-src https://unpkg.com 'unsafe-inline'; font-src https://unpkg.com data:; \
+    img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+async fn graphiql(State(state): State<AppState>) -> Response {
+    if !state.policy.graphiql {
+        return (StatusCode::NOT_FOUND, "GraphiQL is turned off here").into_response();
+    }
+    let mut response = Html(GRAPHIQL_PAGE).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(GRAPHIQL_CSP),
+    );
+    response
+}
+
+async fn graphiql_script(State(state): State<AppState>) -> Response {
+    if !state.policy.graphiql {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        GRAPHIQL_START,
+    )
+        .into_response()
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -67,29 +163,64 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn graphql(
+    State(state): State<AppState>,
+    peer: Option<Extension<PeerAddress>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let policy = &state.policy;
     if !is_json(&headers) {
         return request_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send the GraphQL request as JSON (Content-Type: application/json)".into(),
         );
     }
-    let bytes = match to_bytes(body, state.max_body_bytes).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
+    let client = client_address(
+        &headers,
+        peer.map(|Extension(peer)| peer.0.ip()),
+        policy.trusted_proxy_hops,
+    );
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok());
+    let caller = state.auth.authenticate(authorization);
+    let now = Instant::now();
+    if let Some(limits) = &policy.rate_limits
+        && let Err(limited) = limits.check_request(caller, client, now)
+    {
+        return rate_limited(limited);
+    }
+
+    let bytes = match tokio::time::timeout(
+        policy.body_read_timeout,
+        to_bytes(body, policy.max_body_bytes),
+    )
+    .await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
             let mut response = request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
                     "the request body is larger than {} bytes",
-                    state.max_body_bytes
+                    policy.max_body_bytes
                 ),
             );
             // The rest of the body is never read, so this connection cannot carry
             // another request: tell the client not to reuse it.
-            response.headers_mut().insert(
-                header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
+            close_connection(&mut response);
+            return response;
+        }
+        Err(_) => {
+            let mut response = request_error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} seconds",
+                    policy.body_read_timeout.as_secs()
+                ),
             );
+            close_connection(&mut response);
             return response;
         }
     };
@@ -99,7 +230,7 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             "the request body is not valid UTF-8".into(),
         );
     }
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+    let mut batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(batch) => batch,
         Err(error) => {
             return request_error(
@@ -108,12 +239,108 @@ async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             );
         }
     };
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok());
-    let caller = state.auth.authenticate(authorization);
+    let shape = match check_batch(&mut batch, &policy.shape) {
+        Ok(shape) => shape,
+        Err(error) => return shape_error(&error),
+    };
+    if shape.submissions > 0
+        && caller != Caller::Admin
+        && let Some(limits) = &policy.rate_limits
+        && let Err(limited) = limits.check_submission(client, now)
+    {
+        return rate_limited(limited);
+    }
+    if caller != Caller::Admin && !policy.anonymous_introspection {
+        batch = batch.disable_introspection();
+    }
     let response = state.schema.execute_batch(batch.data(caller)).await;
     Json(with_error_codes(response)).into_response()
+}
+
+fn limiter<K: Eq + std::hash::Hash + Clone>(
+    rate: u32,
+    period: Duration,
+    burst: u32,
+) -> Option<KeyedLimiter<K>> {
+    Quota::new(rate, period, burst).map(KeyedLimiter::new)
+}
+
+impl RateLimits {
+    /// Every request: staff per credential, everyone else per client address.
+    fn check_request(&self, caller: Caller, client: IpAddr, now: Instant) -> Result<(), Limited> {
+        match caller {
+            Caller::Admin => self
+                .staff
+                .as_ref()
+                .map_or(Ok(()), |staff| staff.check(&"admin".to_owned(), now)),
+            Caller::Anonymous | Caller::Rejected => {
+                self.anonymous.as_ref().map_or(Ok(()), |anonymous| {
+                    anonymous.check(&client_key(client), now)
+                })
+            }
+        }
+    }
+
+    fn check_submission(&self, client: IpAddr, now: Instant) -> Result<(), Limited> {
+        self.submissions.as_ref().map_or(Ok(()), |submissions| {
+            submissions.check(&client_key(client), now)
+        })
+    }
+}
+
+/// The client's address: the peer's, or behind `hops` trusted reverse proxies the
+/// `X-Forwarded-For` entry that the outermost of them added.
+fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, hops: usize) -> IpAddr {
+    let peer = peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    if hops == 0 {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    forwarded
+        .len()
+        .checked_sub(hops)
+        .and_then(|index| forwarded.get(index))
+        .or_else(|| forwarded.first())
+        .and_then(|entry| entry.parse().ok())
+        .unwrap_or(peer)
+}
+
+fn rate_limited(limited: Limited) -> Response {
+    let seconds = limited.retry_after_seconds();
+    let body = json!({
+        "errors": [{
+            "message": format!("too many requests; try again in {seconds} s"),
+            "extensions": { "code": Code::RateLimited.as_str(), "retryAfterSeconds": seconds }
+        }]
+    });
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+fn shape_error(error: &ShapeError) -> Response {
+    let body = json!({
+        "errors": [{
+            "message": error.message,
+            "extensions": { "code": Code::BadUserInput.as_str(), "limit": format!("graphql.{}", error.limit) }
+        }]
+    });
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+fn close_connection(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// Errors async-graphql raises itself (syntax, validation, depth and complexity
@@ -160,9 +387,8 @@ fn request_error(status: StatusCode, message: String) -> Response {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
+    http: &palaute_core::settings::HttpSettings,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    crate::server::serve_http(listener, app(state), http, shutdown).await
 }

@@ -200,15 +200,9 @@ fn validate_contact(input: ContactInput) -> Result<Option<ContactDetails>, Inval
     if let Some(name) = &name {
         check_length("contact.name", name, MAX_NAME_CHARS)?;
     }
-    let email = normalize_optional(input.email.as_deref());
-    if let Some(email) = &email
-        && (lettre::Address::from_str(email).is_err() || email.chars().count() > 254)
-    {
-        return Err(bad_input(
-            "contact.email",
-            format!("{email:?} is not a valid email address"),
-        ));
-    }
+    let email = normalize_optional(input.email.as_deref())
+        .map(|email| deliverable_address(&email))
+        .transpose()?;
     let phone = normalize_optional(input.phone.as_deref());
     if let Some(phone) = &phone {
         let digits = phone.chars().filter(char::is_ascii_digit).count();
@@ -226,6 +220,23 @@ fn validate_contact(input: ContactInput) -> Result<Option<ContactDetails>, Inval
         return Ok(None);
     }
     Ok(Some(ContactDetails { name, email, phone }))
+}
+
+/// An address the acknowledgement can be delivered to: palaute's own rules, then the
+/// mailbox and envelope that delivery builds, so that no accepted address fails there.
+fn deliverable_address(email: &str) -> Result<String, Invalid> {
+    let address = palaute_core::EmailAddress::parse(email)
+        .map_err(|error| bad_input("contact.email", error.to_string()))?;
+    let deliverable = lettre::Address::from_str(address.as_str())
+        .ok()
+        .and_then(|to| lettre::address::Envelope::new(None, vec![to]).ok());
+    if deliverable.is_none() {
+        return Err(bad_input(
+            "contact.email",
+            format!("{email:?} is not an email address palaute can write to"),
+        ));
+    }
+    Ok(address.into_string())
 }
 
 fn validate_location(input: LocationInput) -> Result<Option<Location>, Invalid> {
@@ -368,6 +379,35 @@ mod tests {
         assert_eq!(
             field_of(&unknown.validate(&helsinki).expect_err("cat")),
             "categoryCode"
+        );
+    }
+
+    #[test]
+    fn addresses_that_cannot_be_delivered_are_refused() {
+        let helsinki = Organisation::helsinki();
+        for bad in [
+            "\"x\"@example.com",
+            "a@[127.0.0.1]",
+            "a@localhost",
+            "a\u{202E}b@example.com",
+        ] {
+            let mut input = input("Kuoppa");
+            input.contact = Some(ContactInput {
+                email: Some(bad.into()),
+                ..Default::default()
+            });
+            let error = input.validate(&helsinki).expect_err(bad);
+            assert_eq!(field_of(&error), "contact.email", "{bad}");
+        }
+        let mut good = input("Kuoppa");
+        good.contact = Some(ContactInput {
+            email: Some("maija.meikalainen+palaute@Example.FI".into()),
+            ..Default::default()
+        });
+        let case = good.validate(&helsinki).expect("valid");
+        assert_eq!(
+            case.contact.and_then(|contact| contact.email).as_deref(),
+            Some("maija.meikalainen+palaute@example.fi")
         );
     }
 

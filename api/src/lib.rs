@@ -11,10 +11,14 @@ mod http;
 mod inputs;
 mod mutation;
 mod query;
+mod rate_limit;
+pub mod request_shape;
 mod routing_types;
 mod schema;
+mod server;
 mod types;
 
 pub use auth::StaffAuth;
-pub use http::{AppState, app, serve};
+pub use http::{AppState, RequestPolicy, app, serve};
 pub use schema::{ApiSchema, build_schema, schema_sdl};
+pub use server::PeerAddress;

@@ -5,6 +5,7 @@
 //! model that routing and notification work against, and the settings shape.
 
 pub mod case;
+pub mod email;
 pub mod i18n;
 pub mod org;
 pub mod settings;
@@ -12,6 +13,7 @@ pub mod text;
 pub mod token;
 
 pub use case::{CaseId, CaseStatus, Channel, Language, Reference, ReferenceError};
+pub use email::{EmailAddress, EmailAddressError};
 pub use i18n::Localized;
 pub use org::{Category, Division, Organisation, OrganisationError, Unit};
 pub use settings::Settings;

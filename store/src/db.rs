@@ -24,6 +24,10 @@ impl Store {
     /// WAL, a busy timeout and foreign keys, so concurrent writers wait instead of failing
     /// and references are enforced.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        create_private_sqlite_file(url).map_err(|source| StoreError::File {
+            operation: "creating the SQLite database file",
+            source,
+        })?;
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections.max(1))
@@ -78,5 +82,31 @@ impl Store {
             .begin_with_options(options)
             .await
             .context("starting a transaction")
+    }
+}
+
+/// SQLite would create its file with the process's umask, often readable by every
+/// user, and it holds residents' contact details. Creating it first, readable by this
+/// user only, also covers the `-wal` and `-shm` files: SQLite gives them the database
+/// file's permissions.
+fn create_private_sqlite_file(url: &str) -> std::io::Result<()> {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
     }
 }

@@ -17,6 +17,12 @@ pub enum StoreError {
     Refused(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("file error while {operation}: {source}")]
+    File {
+        operation: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Adds the operation to a sea-orm error, like `anyhow::Context` does for anyhow.

@@ -11,7 +11,7 @@ use palaute_core::Settings;
 use palaute_testkit::TestDatabase;
 use serde_json::{Value, json};
 
-pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const ADMIN_TOKEN: &str = "test-admin-token-of-at-least-32-characters";
 
 /// The real `palaute` binary, with quiet logs and none of the caller's database or
 /// SMTP settings: a test passes the ones it means.
