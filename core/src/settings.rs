@@ -239,6 +239,14 @@ impl Default for RateLimitSettings {
     }
 }
 
+impl RateLimitSettings {
+    /// `None` when every acknowledgement is sent (limits off, or an interval of 0).
+    pub fn acknowledgement_interval(&self) -> Option<Duration> {
+        (self.enabled && self.acknowledgement_interval_minutes > 0)
+            .then(|| Duration::from_secs(self.acknowledgement_interval_minutes.saturating_mul(60)))
+    }
+}
+
 impl HttpSettings {
     pub fn header_read_timeout(&self) -> Duration {
         Duration::from_secs(self.header_read_timeout_seconds.max(1))

@@ -12,7 +12,7 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::db::Store;
-use crate::entity::{case, case_contact, case_event, email, reference_counter};
+use crate::entity::{case, case_contact, case_event, email, recipient_throttle, reference_counter};
 use crate::error::{DbContext, StoreError};
 use crate::jobs::{JobKind, enqueue_job};
 use crate::routing_models::{NewPrediction, insert_predictions};
@@ -143,6 +143,9 @@ pub struct NewEmail {
     /// Set when a case can have more than one email of this kind (a notification per
     /// reassignment): one email per kind and occasion, however often it is queued.
     pub occasion: Option<String>,
+    /// Set for emails an address gets at most once in this time, whatever the case:
+    /// within it the email is withheld and the case's timeline says so.
+    pub at_most_every: Option<chrono::Duration>,
 }
 
 palaute_core::coded_enum!(
@@ -628,6 +631,26 @@ async fn queue_email(
     if exists.is_some() {
         return Ok(None);
     }
+    if let Some(interval) = new_email.at_most_every
+        && !claim_recipient_turn(txn, new_email, interval, now).await?
+    {
+        insert_event(
+            txn,
+            case_id.0,
+            "email_withheld",
+            "system",
+            json!({
+                "kind": new_email.kind.code(),
+                "reason": format!(
+                    "the address got an email of this kind less than {} minutes ago",
+                    interval.num_minutes()
+                ),
+            }),
+            now,
+        )
+        .await?;
+        return Ok(None);
+    }
     let inserted = email::Entity::insert(email::ActiveModel {
         case_id: Set(Some(case_id.0)),
         kind: Set(new_email.kind.code().to_owned()),
@@ -649,6 +672,49 @@ async fn queue_email(
     .await
     .context("queueing an email")?;
     Ok(Some(inserted.last_insert_id))
+}
+
+/// Takes the recipient's turn for an email of this kind: true when the address had
+/// none within `interval`. One conditional upsert, so concurrent workers on any
+/// backend cannot both take the same turn.
+async fn claim_recipient_turn(
+    txn: &DatabaseTransaction,
+    new_email: &NewEmail,
+    interval: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let address = new_email.to.trim().to_lowercase();
+    let key = format!(
+        "{}:{}",
+        new_email.kind.code(),
+        palaute_core::token::sha256_hex(address.as_bytes())
+    );
+    let statement = Query::insert()
+        .into_table(recipient_throttle::Entity)
+        .columns([
+            recipient_throttle::Column::RecipientKey,
+            recipient_throttle::Column::LastSentAt,
+        ])
+        .values_panic([key.into(), now.into()])
+        .on_conflict(
+            OnConflict::column(recipient_throttle::Column::RecipientKey)
+                .update_column(recipient_throttle::Column::LastSentAt)
+                .action_and_where(
+                    Expr::col((
+                        recipient_throttle::Entity,
+                        recipient_throttle::Column::LastSentAt,
+                    ))
+                    .lte(now - interval),
+                )
+                .to_owned(),
+        )
+        .returning_col(recipient_throttle::Column::RecipientKey)
+        .to_owned();
+    let claimed = txn
+        .query_one(&statement)
+        .await
+        .context("taking a recipient's turn")?;
+    Ok(claimed.is_some())
 }
 
 fn filter_condition(filter: &CaseFilter) -> Condition {

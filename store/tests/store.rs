@@ -54,6 +54,7 @@ fn handler_email(reference: &str) -> NewEmail {
         body_text: "Katulamppu on rikki".into(),
         language: Language::Fi,
         occasion: None,
+        at_most_every: None,
     }
 }
 
@@ -323,6 +324,62 @@ async fn routing_is_recorded_once_with_its_emails(database: TestDatabase) {
     );
 }
 
+fn acknowledgement_to(address: &str, reference: &str) -> NewEmail {
+    NewEmail {
+        kind: EmailKind::Acknowledgement,
+        message_id: format!("{reference}.ack@palaute.hel.fi"),
+        to: address.into(),
+        at_most_every: Some(chrono::Duration::hours(1)),
+        ..handler_email(reference)
+    }
+}
+
+/// However many cases name one address, it gets one acknowledgement an hour; the
+/// other cases are routed all the same and their timelines say the email was withheld.
+async fn an_address_gets_one_acknowledgement_an_hour(database: TestDatabase) {
+    let store = open(&database).await;
+    let start = palaute_store::now();
+    let mut outcomes = Vec::new();
+    for (minutes, address) in [
+        (0, "maija@example.com"),
+        (10, "MAIJA@example.com"),
+        (20, "matti@example.com"),
+        (59, "maija@example.com"),
+        (61, "maija@example.com"),
+    ] {
+        let now = start + chrono::Duration::minutes(minutes);
+        let submitted = store
+            .submit_case(feedback(&format!("Katulamppu {minutes}")), 5, now)
+            .await
+            .expect("submit");
+        let reference = submitted.reference.to_string();
+        let recorded = store
+            .record_routing(
+                submitted.case_id,
+                &routing_to("rakennusvirasto"),
+                &[
+                    handler_email(&reference),
+                    acknowledgement_to(address, &reference),
+                ],
+                5,
+                now,
+            )
+            .await
+            .expect("route");
+        assert_eq!(recorded, RoutingRecorded::Applied);
+        let emails = store
+            .emails_for_case(submitted.case_id.0)
+            .await
+            .expect("emails");
+        let acknowledged = emails.iter().any(|email| email.kind == "acknowledgement");
+        let events = store.case_events(submitted.case_id).await.expect("events");
+        let withheld = events.iter().any(|event| event.kind == "email_withheld");
+        assert_ne!(acknowledged, withheld, "{address} at +{minutes} min");
+        outcomes.push(acknowledged);
+    }
+    assert_eq!(outcomes, [true, false, true, false, true]);
+}
+
 async fn listing_filters_counts_and_pages(database: TestDatabase) {
     let store = open(&database).await;
     let mut ids = Vec::new();
@@ -441,6 +498,7 @@ on_every_backend!(
     jobs_are_claimed_once_retried_and_buried,
     expired_leases_are_claimed_again,
     routing_is_recorded_once_with_its_emails,
+    an_address_gets_one_acknowledgement_an_hour,
     listing_filters_counts_and_pages,
     index_queue_keeps_changes_made_while_indexing,
 );

@@ -20,6 +20,9 @@ pub fn palaute_command() -> std::process::Command {
     command
         .env_remove("PALAUTE_DATABASE_URL")
         .env_remove("PALAUTE_SMTP_URL")
+        // Tests submit many cases from one address; the tests of the limits turn
+        // them back on.
+        .env("PALAUTE_RATE_LIMITS__ENABLED", "false")
         .env("RUST_LOG", "warn");
     command
 }
@@ -46,6 +49,8 @@ pub fn test_settings(database: &TestDatabase, data_dir: &std::path::Path) -> Set
     settings.worker.retry_base_ms = 20;
     settings.worker.retry_cap_seconds = 1;
     settings.worker.max_attempts = 3;
+    // Tests submit many cases from one address; the tests of the limits turn them on.
+    settings.rate_limits.enabled = false;
     settings
 }
 

@@ -26,6 +26,7 @@ pub struct Pipeline {
     mail_from: String,
     public_url: String,
     max_attempts: i32,
+    acknowledgement_interval: Option<chrono::Duration>,
 }
 
 impl Pipeline {
@@ -45,7 +46,16 @@ impl Pipeline {
             mail_from,
             public_url,
             max_attempts,
+            acknowledgement_interval: None,
         }
+    }
+
+    /// Sends an address at most one acknowledgement in `interval` (`None`: every one).
+    /// Later cases are created and tracked all the same; their timeline says the email
+    /// was withheld.
+    pub fn with_acknowledgement_interval(mut self, interval: Option<chrono::Duration>) -> Self {
+        self.acknowledgement_interval = interval;
+        self
     }
 
     pub(crate) async fn process(&self, job: &ClaimedJob) -> Result<(), JobError> {
@@ -375,6 +385,7 @@ impl Pipeline {
             body_text: body,
             language: handler_language,
             occasion: occasion.dedupe_suffix(),
+            at_most_every: None,
         });
         if let (Occasion::Routing, Some(address)) = (occasion, resident_email) {
             let language = resident_language(case, routing);
@@ -388,6 +399,7 @@ impl Pipeline {
                 body_text: body,
                 language,
                 occasion: None,
+                at_most_every: self.acknowledgement_interval,
             });
         }
         Ok(emails)

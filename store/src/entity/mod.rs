@@ -9,6 +9,7 @@ pub mod division;
 pub mod email;
 pub mod index_queue;
 pub mod job;
+pub mod recipient_throttle;
 pub mod reference_counter;
 pub mod routing_model;
 pub mod routing_prediction;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_initial;
 mod m20261127_000002_routing_models;
+mod m20261201_000003_recipient_throttles;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_initial::Migration),
             Box::new(m20261127_000002_routing_models::Migration),
+            Box::new(m20261201_000003_recipient_throttles::Migration),
         ]
     }
 }
