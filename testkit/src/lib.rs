@@ -2,6 +2,7 @@
 //! databases on SQLite and PostgreSQL, and a real SMTP server to receive mail.
 
 pub mod database;
+pub mod fuzz;
 pub mod smtp;
 
 pub use database::TestDatabase;
