@@ -108,6 +108,10 @@ fn render(problems: &[Problem]) -> String {
 
 impl Organisation {
     /// The City of Helsinki's organisation, shipped with palaute.
+    #[allow(
+        clippy::expect_used,
+        reason = "the file is compiled in, and a unit test loads it"
+    )]
     pub fn helsinki() -> Self {
         Self::from_toml(HELSINKI_TOML).expect("the shipped Helsinki organisation is valid")
     }
@@ -149,6 +153,10 @@ impl Organisation {
         self.divisions.iter().find(|division| division.code == code)
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "an organisation exists only after validation, which requires its triage unit"
+    )]
     pub fn triage(&self) -> &Unit {
         self.unit(&self.triage_unit)
             .expect("a validated organisation has its triage unit")

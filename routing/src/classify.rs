@@ -7,6 +7,11 @@
 //! when that confidence reaches [`ROUTE_THRESHOLD`], and goes to the triage unit
 //! otherwise. A trained model can later replace the weights without changing the API.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "score and flag vectors are indexed by positions of the classifier's own units, categories and hits, enumerated from the same vectors"
+)]
+
 use palaute_core::{CaseStatus, Language, Organisation};
 
 use crate::keyword::{Found, Keyword, Token};

@@ -2,6 +2,11 @@
 //! the case text find them: "katulampun" and "katulamppuvika" both find "katulamppu",
 //! "gatlyktorna" finds "gatlykta", "kaatuneen puun" finds "kaatunut puu".
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "token positions come from enumerating the same token list"
+)]
+
 use palaute_core::Language;
 
 use crate::text::{

@@ -13,6 +13,11 @@
 //! project's own short samples right); the lexicon is what lifts them to 98–99%
 //! (`routing/tests/language_samples.rs`).
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "per-language arrays have one slot per Language, and `slot` maps every Language into them"
+)]
+
 use palaute_core::Language;
 use whatlang::{Detector, Lang};
 

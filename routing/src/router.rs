@@ -23,6 +23,11 @@
 //! assert!(routing.confident);
 //! ```
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "indices are positions in the router's own unit and category lists"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
