@@ -70,6 +70,61 @@ pub fn from_store(context: &str, store_error: StoreError) -> Error {
     }
 }
 
+/// Failures of the index are internal. Search text refused by its limits is the client's
+/// to fix: `BAD_USER_INPUT` on the field `query`, with `position`, the number of characters
+/// before the offending one.
 pub fn from_index(context: &str, index_error: IndexError) -> Error {
-    internal(context, &index_error)
+    match index_error.query_position() {
+        Some(position) => bad_input("query", index_error.to_string())
+            .extend_with(move |_, extensions| extensions.set("position", position)),
+        None => internal(context, &index_error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::Value;
+
+    use super::*;
+
+    fn extension(error: &Error, name: &str) -> Option<Value> {
+        error.extensions.as_ref()?.get(name).cloned()
+    }
+
+    #[test]
+    fn refused_search_text_is_bad_user_input_with_its_position() {
+        for (index_error, position) in [
+            (
+                IndexError::QueryTooDeep {
+                    position: 32,
+                    max_nesting: 32,
+                },
+                32,
+            ),
+            (
+                IndexError::QueryTooLong {
+                    position: 1_000,
+                    max_chars: 1_000,
+                },
+                1_000,
+            ),
+        ] {
+            let message = index_error.to_string();
+            let error = from_index("searching", index_error);
+            assert_eq!(error.message, message);
+            assert_eq!(
+                extension(&error, "code"),
+                Some(Value::from("BAD_USER_INPUT"))
+            );
+            assert_eq!(extension(&error, "field"), Some(Value::from("query")));
+            assert_eq!(extension(&error, "position"), Some(Value::from(position)));
+        }
+    }
+
+    #[test]
+    fn index_failures_stay_internal() {
+        let error = from_index("searching", IndexError::ReadOnly);
+        assert_eq!(extension(&error, "code"), Some(Value::from("INTERNAL")));
+        assert_eq!(extension(&error, "position"), None);
+    }
 }

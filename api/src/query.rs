@@ -139,8 +139,13 @@ impl Query {
     }
 
     /// Full-text search over every case, in Finnish, Swedish and English (words are
-    /// matched by their stems: "katulampun" finds "katulamppu"). An empty query lists
-    /// the cases matching the filters, newest first. Staff only.
+    /// matched by their stems: "katulampun" finds "katulamppu"). Words, "phrases", AND,
+    /// OR, NOT / -word and parentheses; anything else, `field:` included, is plain text.
+    /// An empty query lists the cases matching the filters, newest first, and so does a
+    /// query that only excludes (`-katulamppu`). A query over
+    /// `graphql.max_search_query_chars` characters or nested deeper than
+    /// `graphql.max_search_nesting` is refused with `BAD_USER_INPUT` and
+    /// `extensions.position`. Staff only.
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -159,11 +164,13 @@ impl Query {
             limit,
             offset,
         };
+        let text_limits = ctx.data_unchecked::<Limits>().search_text;
         let index = Arc::clone(ctx.data_unchecked::<Arc<SearchIndex>>());
-        let results = tokio::task::spawn_blocking(move || index.search(&request))
-            .await
-            .map_err(|error| internal("search task failed", &error))?
-            .map_err(|error| from_index("searching", error))?;
+        let results =
+            tokio::task::spawn_blocking(move || index.search_with_limits(&request, &text_limits))
+                .await
+                .map_err(|error| internal("search task failed", &error))?
+                .map_err(|error| from_index("searching", error))?;
         let ids: Vec<CaseId> = results.case_ids.iter().copied().map(CaseId).collect();
         let store = ctx.data_unchecked::<Store>();
         let cases = store

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{EmptySubscription, Schema};
 use palaute_core::Organisation;
 use palaute_core::settings::GraphqlSettings;
-use palaute_search_index::SearchIndex;
+use palaute_search_index::{QueryLimits, SearchIndex};
 use palaute_store::Store;
 use tokio::sync::Notify;
 
@@ -19,6 +19,7 @@ pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
 pub(crate) struct Limits {
     pub max_page_size: u64,
     pub job_max_attempts: i32,
+    pub search_text: QueryLimits,
 }
 
 /// Wakes the in-process worker when a job was queued.
@@ -40,6 +41,10 @@ pub fn build_schema(
         .data(Limits {
             max_page_size: settings.max_page_size.max(1),
             job_max_attempts,
+            search_text: QueryLimits {
+                max_chars: settings.max_search_query_chars,
+                max_nesting: settings.max_search_nesting,
+            },
         })
         .data(JobWakeup(job_wakeup))
         .limit_depth(settings.max_depth)

@@ -4,10 +4,28 @@ use std::path::PathBuf;
 
 /// Why an index operation failed.
 ///
-/// Messages name the index folder, which helps an operator; the API maps every variant to
-/// an opaque `INTERNAL` error, so paths never reach a client.
+/// Messages of the index variants name the index folder, which helps an operator; the API
+/// maps those to an opaque `INTERNAL` error, so paths never reach a client. The query
+/// variants are the searcher's own doing: their messages are meant for them, and
+/// [`IndexError::query_position`] tells the two kinds apart.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
+    /// The search text is longer than [`QueryLimits::max_chars`](crate::QueryLimits); none
+    /// of it was searched.
+    #[error(
+        "the search text is too long: at most {max_chars} characters are accepted \
+         (the excess starts at position {position})"
+    )]
+    QueryTooLong { position: usize, max_chars: usize },
+
+    /// The search text nests parentheses or `NOT` / `-` / `+` chains deeper than
+    /// [`QueryLimits::max_nesting`](crate::QueryLimits); none of it was searched.
+    #[error(
+        "the search text is nested too deeply: at most {max_nesting} levels of parentheses \
+         and NOT, - or + operators are accepted (the level too many is at position {position})"
+    )]
+    QueryTooDeep { position: usize, max_nesting: usize },
+
     /// The index on disk was built with another schema or other analyzers.
     #[error(
         "the search index at {path} was built by another version of palaute; \
@@ -40,6 +58,19 @@ pub enum IndexError {
         #[source]
         source: tantivy::TantivyError,
     },
+}
+
+impl IndexError {
+    /// For an error in the search text itself, where it is: the number of characters
+    /// (Unicode scalar values, counting from 0) of the text as sent before the offending
+    /// one. `None` for every failure of the index.
+    pub fn query_position(&self) -> Option<usize> {
+        match self {
+            IndexError::QueryTooLong { position, .. }
+            | IndexError::QueryTooDeep { position, .. } => Some(*position),
+            _ => None,
+        }
+    }
 }
 
 /// Attaches what we were doing to a tantivy error, Quickwit-style `.context(…)`.

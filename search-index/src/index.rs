@@ -19,7 +19,9 @@ use crate::analyzers;
 use crate::document::CaseDocument;
 use crate::error::{IndexError, WhileDoing};
 use crate::facets::FacetCollector;
-use crate::query::{self, Facets, Ranking, SearchQuery, SearchResults, TextQueryParser};
+use crate::query::{
+    self, Facets, QueryLimits, Ranking, SearchQuery, SearchResults, TextQueryParser,
+};
 use crate::schema::{self, CaseFields, build_schema};
 
 /// Indexing memory before tantivy flushes a segment. Cases are small; this holds thousands.
@@ -217,10 +219,22 @@ impl SearchIndex {
         }
     }
 
-    /// Finds cases: see [`SearchQuery`] for the query language, ordering and paging.
+    /// Finds cases: see [`SearchQuery`] for the query language, ordering and paging. The
+    /// text is held to the default [`QueryLimits`].
     pub fn search(&self, search: &SearchQuery) -> Result<SearchResults, IndexError> {
+        self.search_with_limits(search, &QueryLimits::default())
+    }
+
+    /// Like [`SearchIndex::search`], with the caller's limits on the text (the API's come
+    /// from configuration). Text beyond them is refused with [`IndexError::QueryTooLong`]
+    /// or [`IndexError::QueryTooDeep`] before anything is searched.
+    pub fn search_with_limits(
+        &self,
+        search: &SearchQuery,
+        limits: &QueryLimits,
+    ) -> Result<SearchResults, IndexError> {
+        let (query, ranking) = query::plan(search, limits, &self.text_parser, &self.fields)?;
         let searcher = self.reader.searcher();
-        let (query, ranking) = query::plan(search, &self.text_parser, &self.fields);
 
         // A page can hold no more than the index; this also keeps a huge `limit` from
         // sizing tantivy's top-k heap.

@@ -7,9 +7,12 @@
 //!
 //! A case's title and description are analysed in its language — Finnish, Swedish or
 //! English, each with a Snowball stemmer and small fixes of ours (see the `analyzers`
-//! module) — or in all three when its language is unknown. Queries are read in every
-//! language and the best reading wins. Status, unit, category, channel and language are
-//! exact-match fields used as filters and counted as facets.
+//! module) — or in all three when its language is unknown. Search text is parsed by this
+//! crate, within [`QueryLimits`] (longer or deeper text is refused with a position, see
+//! [`IndexError::query_position`]); tantivy's query grammar never sees it. Each word is
+//! read in every language and the best reading wins; excluding a word excludes every case
+//! any reading finds it in. Status, unit, category, channel and language are exact-match
+//! fields used as filters and counted as facets.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), palaute_search_index::IndexError> {
@@ -37,5 +40,5 @@ mod schema;
 pub use document::CaseDocument;
 pub use error::IndexError;
 pub use index::SearchIndex;
-pub use query::{Facets, SearchFilters, SearchQuery, SearchResults};
+pub use query::{Facets, QueryLimits, SearchFilters, SearchQuery, SearchResults};
 pub use schema::UNDETERMINED_LANGUAGE;

@@ -1,24 +1,39 @@
 //! What staff ask the index, what it answers, and how the question becomes a tantivy query.
 
+mod seek_safe;
+mod syntax;
+
 use serde::{Deserialize, Serialize};
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, Query, QueryParser,
-    TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, Query,
+    QueryParser, TermQuery,
 };
+use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Index, Term};
 
+use crate::error::IndexError;
 use crate::schema::CaseFields;
+use seek_safe::SeekSafe;
+use syntax::Expr;
+pub use syntax::QueryLimits;
 
 /// A search over cases.
 ///
-/// `text` uses tantivy's query syntax (`"exact phrase"`, `a OR b`, `-excluded`), parsed
-/// leniently: malformed input such as `"unbalanced` or `a AND` is repaired, never an error.
-/// Words are combined with AND: each must occur in the case for it to match.
+/// `text` is a small query language of our own (see the `syntax` module): words,
+/// `"exact phrases"`, `a OR b`, `a AND b`, `NOT a` or `-a` (exclude), and parentheses.
+/// Words are combined with AND: each must occur in the case for it to match. Anything
+/// else, `field:` prefixes and tantivy's `*`, `^`, `~` or ranges included, is ordinary
+/// text. Malformed input such as `"unbalanced` or `a AND` is repaired, never an error;
+/// only text beyond the [`QueryLimits`] (too long, nested too deeply) is refused, with
+/// [`IndexError::QueryTooLong`](crate::IndexError::QueryTooLong) or
+/// [`IndexError::QueryTooDeep`](crate::IndexError::QueryTooDeep).
 ///
 /// An empty or whitespace-only `text` matches every case, so staff can browse by filters
-/// alone; such results come newest first. Otherwise the best matches come first. Text
-/// with no searchable word at all (`!!!`) matches nothing.
+/// alone; such results come newest first, and so do those of a text that only excludes
+/// (`-katulamppu`: every case without the word, in whichever language). Otherwise the
+/// best matches come first. Text with no searchable word at all (`!!!`, `*`) matches
+/// nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchQuery {
     pub text: String,
@@ -70,12 +85,16 @@ pub(crate) enum Ranking {
     NewestFirst,
 }
 
-/// Parses free text once per language and keeps the best-scoring reading.
+/// Turns a parsed text into a tantivy query, reading every word and phrase in each
+/// language.
 ///
-/// A case's text sits in the field of its language only (or in all three when its
-/// language is unknown), so each reading is complete on its own: every word must match
-/// in that one language. Taking the maximum rather than the sum keeps cases of unknown
-/// language, indexed three times, from outranking the others.
+/// A word matches a case when any reading finds it: a case's text sits in the field of its
+/// language only (or in all three when its language is unknown), and the reference is in
+/// every reading so `HEL-2026-000123` finds its case. Of the readings, the best-scoring
+/// one counts (a disjunction-max, not a sum), which keeps cases of unknown language,
+/// indexed three times, from outranking the others. Words then combine by the text's own
+/// AND, OR and NOT, so `-katulamppu` excludes every case any reading finds "katulamppu"
+/// in, whatever its language.
 pub(crate) struct TextQueryParser {
     per_language: Vec<QueryParser>,
 }
@@ -84,61 +103,94 @@ impl TextQueryParser {
     pub(crate) fn new(index: &Index, fields: &CaseFields) -> Self {
         let per_language = [fields.text_fi, fields.text_sv, fields.text_en]
             .into_iter()
-            .map(|text_field| {
-                // The reference is in every reading so `HEL-2026-000123` finds its case.
-                let mut parser = QueryParser::for_index(index, vec![text_field, fields.reference]);
-                parser.set_conjunction_by_default();
-                parser
-            })
+            .map(|text_field| QueryParser::for_index(index, vec![text_field, fields.reference]))
             .collect();
         Self { per_language }
     }
 
-    fn parse(&self, text: &str) -> Box<dyn Query> {
+    /// Recurses once per level of `expr`, which the parser's nesting limit bounds.
+    fn query(&self, expr: &Expr) -> Box<dyn Query> {
+        match expr {
+            Expr::Word(word) => self.literal(word, Delimiter::None),
+            Expr::Phrase(phrase) => self.literal(phrase, Delimiter::DoubleQuotes),
+            Expr::Not(excluded) => everything_except(vec![self.query(excluded)]),
+            Expr::All(parts) => {
+                let mut required = Vec::new();
+                let mut excluded = Vec::new();
+                for part in parts {
+                    match part {
+                        Expr::Not(inner) => excluded.push(self.query(inner)),
+                        other => required.push(self.query(other)),
+                    }
+                }
+                if required.is_empty() {
+                    return everything_except(excluded);
+                }
+                let clauses = required
+                    .into_iter()
+                    .map(|query| (Occur::Must, query))
+                    .chain(excluded.into_iter().map(|query| (Occur::MustNot, query)))
+                    .collect();
+                Box::new(BooleanQuery::new(clauses))
+            }
+            Expr::Any(alternatives) => Box::new(BooleanQuery::new(
+                alternatives
+                    .iter()
+                    .map(|alternative| (Occur::Should, self.query(alternative)))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// One word or phrase, analysed by tantivy's query parser in each language. It never
+    /// sees our text as query syntax: it gets the literal already parsed.
+    fn literal(&self, text: &str, delimiter: Delimiter) -> Box<dyn Query> {
+        let literal = UserInputAst::from(UserInputLeaf::Literal(UserInputLiteral {
+            field_name: None,
+            phrase: text.to_owned(),
+            delimiter,
+            slop: 0,
+            prefix: false,
+        }));
         let readings = self
             .per_language
             .iter()
             .map(|parser| {
-                let (query, errors) = parser.parse_query_lenient(text);
+                let (query, errors) =
+                    parser.build_query_from_user_input_ast_lenient(literal.clone());
                 if !errors.is_empty() {
-                    tracing::debug!(?errors, "repaired a malformed search query");
+                    tracing::debug!(?errors, "tantivy dropped part of a search word");
                 }
                 query
             })
             .collect();
-        Box::new(DisjunctionMaxQuery::new(readings))
+        Box::new(SeekSafe(Box::new(DisjunctionMaxQuery::new(readings))))
     }
 }
 
-/// Drops boolean operators with nothing on one side, as in `lamppu AND` or `OR lamppu`.
-/// Tantivy's lenient parser would read them as the words "and", "or", "not", which under
-/// AND-by-default would make the query match almost nothing.
-fn without_dangling_operators(text: &str) -> String {
-    let mut words: Vec<&str> = text.split_whitespace().collect();
-    while words
-        .last()
-        .is_some_and(|word| matches!(*word, "AND" | "OR" | "NOT"))
-    {
-        words.pop();
-    }
-    let leading = words
-        .iter()
-        .take_while(|word| matches!(**word, "AND" | "OR"))
-        .count();
-    words.split_off(leading).join(" ")
+/// Every case but those matching any of `excluded`. A tantivy boolean query of `MustNot`
+/// clauses alone matches nothing, hence the explicit "all".
+fn everything_except(excluded: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    let clauses = std::iter::once((Occur::Must, Box::new(AllQuery) as Box<dyn Query>))
+        .chain(excluded.into_iter().map(|query| (Occur::MustNot, query)))
+        .collect();
+    Box::new(BooleanQuery::new(clauses))
 }
 
-/// Builds the tantivy query for a search and says how to order its hits.
+/// Builds the tantivy query for a search and says how to order its hits. Refuses text
+/// beyond `limits` before any of it is parsed.
 pub(crate) fn plan(
     search: &SearchQuery,
+    limits: &QueryLimits,
     parser: &TextQueryParser,
     fields: &CaseFields,
-) -> (Box<dyn Query>, Ranking) {
-    let text = without_dangling_operators(&palaute_core::text::normalize(&search.text));
-    let (text_query, ranking): (Box<dyn Query>, _) = if text.is_empty() {
-        (Box::new(AllQuery), Ranking::NewestFirst)
-    } else {
-        (parser.parse(&text), Ranking::BestFirst)
+) -> Result<(Box<dyn Query>, Ranking), IndexError> {
+    let (text_query, ranking): (Box<dyn Query>, _) = match syntax::parse(&search.text, limits)? {
+        None if search.text.trim().is_empty() => (Box::new(AllQuery), Ranking::NewestFirst),
+        None => (Box::new(EmptyQuery), Ranking::BestFirst),
+        // Excluding scores nothing: list the rest like an empty text does.
+        Some(expr) if !expr.has_positive() => (parser.query(&expr), Ranking::NewestFirst),
+        Some(expr) => (parser.query(&expr), Ranking::BestFirst),
     };
 
     let filters = &search.filters;
@@ -153,10 +205,10 @@ pub(crate) fn plan(
     .filter_map(|(field, value)| Some((Occur::Must, exact_match(field, value.as_deref()?))))
     .collect();
     if clauses.is_empty() {
-        return (text_query, ranking);
+        return Ok((text_query, ranking));
     }
     clauses.push((Occur::Must, text_query));
-    (Box::new(BooleanQuery::new(clauses)), ranking)
+    Ok((Box::new(BooleanQuery::new(clauses)), ranking))
 }
 
 /// A filter clause that selects without adding to the score, so filters never reorder.
@@ -166,21 +218,4 @@ fn exact_match(field: Field, value: &str) -> Box<dyn Query> {
         IndexRecordOption::Basic,
     );
     Box::new(ConstScoreQuery::new(Box::new(term), 0.0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dangling_operators_are_dropped() {
-        assert_eq!(without_dangling_operators("lamppu AND"), "lamppu");
-        assert_eq!(without_dangling_operators("OR lamppu NOT "), "lamppu");
-        assert_eq!(without_dangling_operators("AND"), "");
-        assert_eq!(without_dangling_operators("a AND b"), "a AND b");
-        assert_eq!(
-            without_dangling_operators("\"rock and\" roll"),
-            "\"rock and\" roll"
-        );
-    }
 }

@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 use palaute_core::Language;
 
 use super::*;
-use crate::query::SearchFilters;
+use crate::query::{QueryLimits, SearchFilters};
 use tantivy::TantivyDocument;
 
 fn case(case_id: i64, language: Option<Language>, description: &str) -> CaseDocument {
@@ -524,5 +524,252 @@ fn indexing_throughput() {
         "searched {} matches with facets in {:.2?}",
         results.total_count,
         started.elapsed()
+    );
+}
+
+/// Cases in every language, some of them quoting a Finnish word, oldest first.
+fn multilingual_cases() -> Vec<CaseDocument> {
+    vec![
+        case(
+            1,
+            Some(Language::Fi),
+            "Katulamppu on rikki Mannerheimintiellä kello 12:30",
+        ),
+        case(2, Some(Language::Fi), "Roskakori on täynnä"),
+        case(3, Some(Language::Sv), "Gatlyktan är trasig"),
+        case(4, Some(Language::Sv), "Katulamppu heter gatlykta på finska"),
+        case(5, Some(Language::En), "The katulamppu by the school is out"),
+        case(6, Some(Language::En), "Pothole on the road"),
+        case(7, None, "Katulamppu gatlyktan potholes"),
+        case(8, None, "Roskis puisto park"),
+    ]
+}
+
+#[test]
+fn excluding_alone_keeps_every_case_without_the_word_in_any_language() {
+    let index = memory_index_with(&multilingual_cases());
+    // Newest first: excluding says nothing about relevance.
+    for query in [
+        "-katulamppu",
+        "NOT katulamppu",
+        "NOT (katulamppu)",
+        "-(-(-katulamppu))",
+    ] {
+        assert_eq!(found(&index, &text(query)), [8, 6, 3, 2], "{query}");
+    }
+    // Excluding is the complement of finding: only the Finnish reading stems the genitive
+    // "katulampun" like "katulamppu", so it finds the Finnish and unknown-language cases.
+    let mut genitive = found(&index, &text("katulampun"));
+    genitive.sort_unstable();
+    assert_eq!(genitive, [1, 7]);
+    assert_eq!(found(&index, &text("-katulampun")), [8, 6, 5, 4, 3, 2]);
+    assert_eq!(
+        found(&index, &text("-katulamppu -pothole")),
+        [8, 3, 2],
+        "an English word excludes English and unknown-language cases"
+    );
+    assert_eq!(found(&index, &text("-gatlyktan")), [8, 6, 5, 2, 1]);
+    assert_eq!(
+        found(&index, &text("-katulamppu OR -gatlykta")),
+        [8, 6, 5, 3, 2, 1]
+    );
+    assert_eq!(
+        found(&index, &text("-HEL-2026-000001")),
+        [8, 7, 6, 5, 4, 3, 2]
+    );
+    let results = index.search(&text("-katulamppu")).expect("search succeeds");
+    assert_eq!(results.total_count, 4);
+    assert_eq!(
+        results.facets.language,
+        [
+            ("en".to_owned(), 1),
+            ("fi".to_owned(), 1),
+            ("sv".to_owned(), 1),
+            ("und".to_owned(), 1)
+        ]
+    );
+}
+
+#[test]
+fn mixed_queries_exclude_within_the_matches() {
+    let index = memory_index_with(&multilingual_cases());
+    let sorted = |query: &str| {
+        let mut ids = found(&index, &text(query));
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(sorted("katulamppu"), [1, 4, 5, 7]);
+    assert_eq!(sorted("katulamppu -rikki"), [4, 5, 7]);
+    assert_eq!(sorted("katulamppu NOT rikki"), [4, 5, 7]);
+    assert_eq!(sorted("katulamppu -(rikki OR school)"), [4, 7]);
+    assert_eq!(sorted("roskakori OR -katulamppu"), [2, 3, 6, 8]);
+    assert_eq!(sorted("HEL-2026-000004 -finska"), [0; 0]);
+    // Double negation is the word itself.
+    assert_eq!(sorted("NOT NOT katulamppu"), [1, 4, 5, 7]);
+}
+
+#[test]
+fn tantivy_syntax_is_ordinary_text_and_never_an_error() {
+    let mut cases = multilingual_cases();
+    cases.push(case(
+        9,
+        Some(Language::En),
+        "foo bar, text fi and status new",
+    ));
+    let index = memory_index_with(&cases);
+    // Field prefixes are words: `12:30` is the phrase "12 30", and no field is ever
+    // queried directly (on tantivy's parser `status:new` matched every case and
+    // `text_fi:*` failed inside the index).
+    for (query, expected) in [
+        ("12:30", &[1][..]),
+        ("kello 12:30", &[1]),
+        ("foo:bar", &[9]),
+        ("text_fi:*", &[9]),
+        ("status:new", &[9]),
+        ("reference:x", &[]),
+        ("reference:*", &[]),
+        ("case_id:1", &[]),
+        ("language:fi", &[]),
+        ("created_at:*", &[]),
+        ("text_fi:(katulamppu)", &[]),
+        ("foo\\:bar", &[9]),
+        // Operators of tantivy's grammar are punctuation, dropped like any other.
+        ("*", &[]),
+        ("?", &[]),
+        ("~", &[]),
+        ("{", &[]),
+        ("}", &[]),
+        ("[a TO b]", &[]),
+        ("[* TO *]", &[]),
+        ("IN [a b]", &[]),
+        ("/kat.*/", &[]),
+        (">5", &[]),
+        ("^2", &[]),
+        ("katulamppu^2", &[]),
+        ("pothole~2", &[]),
+        ("pothole*", &[6, 7]),
+        ("'pothole'", &[6, 7]),
+        ("road^", &[6]),
+        ("katulamppu *", &[1, 4, 5, 7]),
+    ] {
+        let mut ids = found(&index, &text(query));
+        ids.sort_unstable();
+        assert_eq!(ids, expected, "{query}");
+    }
+}
+
+#[test]
+fn text_beyond_the_limits_is_refused_with_its_position() {
+    let index = memory_index_with(&multilingual_cases());
+    let refused =
+        |query: &str, limits: &QueryLimits| match index.search_with_limits(&text(query), limits) {
+            Ok(results) => panic!("{query:?} was searched: {results:?}"),
+            Err(error) => error,
+        };
+    let defaults = QueryLimits::default();
+    assert_eq!(
+        defaults,
+        QueryLimits {
+            max_chars: 1_000,
+            max_nesting: 32
+        }
+    );
+
+    // The attacks that aborted the process on tantivy's parser.
+    for attack in ["(".repeat(2_000), "NOT ".repeat(2_000), "-".repeat(2_000)] {
+        assert!(matches!(
+            refused(&attack, &defaults),
+            IndexError::QueryTooLong {
+                position: 1_000,
+                max_chars: 1_000
+            }
+        ));
+    }
+    let roomy = QueryLimits {
+        max_chars: 1_000_000,
+        ..defaults
+    };
+    for (attack, position) in [
+        ("(".repeat(2_000), 32),
+        ("NOT ".repeat(2_000), 128),
+        (format!("{}a", "-".repeat(2_000)), 32),
+        ("-(".repeat(2_000), 32),
+        ("text_fi:(".repeat(2_000), 32 * 9 + 8),
+        (format!("katulamppu {}", "(NOT ".repeat(2_000)), 11 + 16 * 5),
+    ] {
+        match refused(&attack, &roomy) {
+            IndexError::QueryTooDeep {
+                position: at,
+                max_nesting: 32,
+            } => {
+                assert_eq!(at, position, "{}", &attack[..20]);
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    // Exactly at the limits, the text is searched.
+    let deepest = format!("{}katulamppu{}", "(".repeat(32), ")".repeat(32));
+    let mut ids = found(&index, &text(&deepest));
+    ids.sort_unstable();
+    assert_eq!(ids, [1, 4, 5, 7]);
+    let longest = format!("katulamppu {}", "x".repeat(989));
+    assert_eq!(longest.chars().count(), 1_000);
+    assert!(index.search(&text(&longest)).is_ok());
+    assert!(matches!(
+        refused(&format!("{longest}x"), &defaults),
+        IndexError::QueryTooLong {
+            position: 1_000,
+            ..
+        }
+    ));
+
+    // Limits are the caller's.
+    let strict = QueryLimits {
+        max_chars: 20,
+        max_nesting: 1,
+    };
+    assert!(
+        index
+            .search_with_limits(&text("(katulamppu)"), &strict)
+            .is_ok()
+    );
+    assert!(matches!(
+        refused("((katulamppu))", &strict),
+        IndexError::QueryTooDeep {
+            position: 1,
+            max_nesting: 1
+        }
+    ));
+    assert!(matches!(
+        refused("katulamppu katulamppu", &strict),
+        IndexError::QueryTooLong {
+            position: 20,
+            max_chars: 20
+        }
+    ));
+    let error = refused("((katulamppu))", &strict);
+    assert_eq!(error.query_position(), Some(1));
+    assert!(error.to_string().contains("position 1"), "{error}");
+}
+
+#[test]
+fn phrases_can_be_excluded_and_combined() {
+    // Tantivy's phrase scorer asserts in debug builds when excluded or intersected
+    // (quickwit-oss/tantivy#2811): these panicked before phrases were wrapped.
+    let index = memory_index_with(&multilingual_cases());
+    let sorted = |query: &str| {
+        let mut ids = found(&index, &text(query));
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(sorted("-\"on rikki\""), [2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(sorted("NOT 12:30"), [2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(sorted("katulamppu -\"kello 12\""), [4, 5, 7]);
+    assert_eq!(sorted("\"on rikki\" katulamppu"), [1]);
+    assert_eq!(sorted("katulamppu \"on rikki\" -\"on täynnä\""), [1]);
+    assert_eq!(
+        sorted("-(\"on rikki\" OR \"the road\")"),
+        [2, 3, 4, 5, 7, 8]
     );
 }
