@@ -29,11 +29,13 @@ async fn main() -> anyhow::Result<()> {
     let mut settings = Settings {
         data_dir: data.path().to_path_buf(),
         listen: "127.0.0.1:0".parse()?,
-        admin_token: Some("bench".into()),
+        admin_token: Some("bench-admin-token-of-at-least-32-characters".into()),
         database_url: std::env::var("PALAUTE_BENCH_DATABASE_URL").ok(),
         ..Settings::default()
     };
     settings.worker.poll_interval_ms = 500;
+    // One client submits everything: limits per client would measure the limiter.
+    settings.rate_limits.enabled = false;
     let database_url = settings.database_url();
     if let Ok(history) = std::env::var("PALAUTE_BENCH_ROUTING_HISTORY") {
         let (store, organisation) = palaute::runtime::open_store(&settings).await?;

@@ -42,23 +42,45 @@ pub fn worker_runner(
     organisation: Arc<Organisation>,
     wakeups: Wakeups,
 ) -> anyhow::Result<Runner> {
-    let mailer = Mailer::from_settings(settings.smtp_url.as_deref(), &settings.outbox_dir())
-        .context("setting up email delivery")?;
+    settings
+        .worker
+        .check()
+        .map_err(anyhow::Error::msg)
+        .context("checking the worker settings")?;
+    let mailer = Mailer::from_settings(
+        settings.smtp_url.as_deref(),
+        &settings.outbox_dir(),
+        settings.worker.smtp_timeout(),
+    )
+    .context("setting up email delivery")?;
     let pipeline = Pipeline::new(
         store.clone(),
         organisation,
         settings.mail_from.clone(),
         settings.public_url.clone(),
         settings.worker.max_attempts,
+    )
+    .with_acknowledgement_interval(
+        settings
+            .rate_limits
+            .acknowledgement_interval()
+            .and_then(|interval| chrono::Duration::from_std(interval).ok()),
     );
-    Ok(Runner::new(
+    let runner = Runner::new(
         store.clone(),
         settings.worker.clone(),
         settings.routing.clone(),
         pipeline,
         EmailSender::new(store.clone(), mailer),
         wakeups,
-    ))
+    );
+    // Every process using a SQLite file is on this machine: a dead one's jobs can be
+    // taken back at once. Elsewhere their leases run out.
+    if store.is_sqlite() {
+        runner.with_liveness_folder(&settings.data_dir.join("workers"))
+    } else {
+        Ok(runner)
+    }
 }
 
 /// Opens the index; an index written by an older schema is recreated and refilled
@@ -189,11 +211,12 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         settings.worker.max_attempts,
         Arc::clone(&wakeups.jobs),
     );
+    let policy = Arc::new(RequestPolicy::from_settings(&settings, &schema));
     let state = AppState {
         schema,
         store: store.clone(),
         auth: StaffAuth::new(Some(&token)),
-        policy: Arc::new(RequestPolicy::from_settings(&settings)),
+        policy,
         ready: Arc::clone(&ready),
     };
 

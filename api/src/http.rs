@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
+use futures::FutureExt;
 use palaute_core::Settings;
 use palaute_store::Store;
 use serde_json::json;
@@ -25,7 +26,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{Caller, StaffAuth};
 use crate::errors::Code;
 use crate::rate_limit::{KeyedLimiter, Limited, Quota, client_key};
-use crate::request_shape::{ShapeError, ShapeLimits, check_batch};
+use crate::request_shape::{KnownTypes, ShapeError, ShapeLimits, check_batch};
 use crate::schema::ApiSchema;
 use crate::server::PeerAddress;
 
@@ -46,6 +47,7 @@ pub struct RequestPolicy {
     pub max_body_bytes: usize,
     pub body_read_timeout: Duration,
     pub shape: ShapeLimits,
+    pub known_types: KnownTypes,
     pub graphiql: bool,
     pub anonymous_introspection: bool,
     pub trusted_proxy_hops: usize,
@@ -62,7 +64,7 @@ pub struct RateLimits {
 }
 
 impl RequestPolicy {
-    pub fn from_settings(settings: &Settings) -> Self {
+    pub fn from_settings(settings: &Settings, schema: &ApiSchema) -> Self {
         let graphql = &settings.graphql;
         let limits = &settings.rate_limits;
         Self {
@@ -79,6 +81,7 @@ impl RequestPolicy {
                 // Each submission creates a case and may email someone: one a request.
                 max_submissions: 1,
             },
+            known_types: KnownTypes::from_sdl(&schema.sdl()),
             graphiql: graphql.graphiql,
             anonymous_introspection: graphql.anonymous_introspection,
             trusted_proxy_hops: settings.http.trusted_proxy_hops,
@@ -189,7 +192,10 @@ async fn graphql(
     if let Some(limits) = &policy.rate_limits
         && let Err(limited) = limits.check_request(caller, client, now)
     {
-        return rate_limited(limited);
+        // The body is left unread, so the connection cannot carry another request.
+        let mut response = rate_limited(limited);
+        close_connection(&mut response);
+        return response;
     }
 
     let bytes = match tokio::time::timeout(
@@ -239,7 +245,7 @@ async fn graphql(
             );
         }
     };
-    let shape = match check_batch(&mut batch, &policy.shape) {
+    let shape = match check_batch(&mut batch, &policy.shape, &policy.known_types) {
         Ok(shape) => shape,
         Err(error) => return shape_error(&error),
     };
@@ -253,8 +259,27 @@ async fn graphql(
     if caller != Caller::Admin && !policy.anonymous_introspection {
         batch = batch.disable_introspection();
     }
-    let response = state.schema.execute_batch(batch.data(caller)).await;
-    Json(with_error_codes(response)).into_response()
+    // A panic inside async-graphql or a resolver must cost the request, not the
+    // connection: it is logged and answered as an internal error.
+    let execution = std::panic::AssertUnwindSafe(state.schema.execute_batch(batch.data(caller)));
+    match execution.catch_unwind().await {
+        Ok(response) => Json(with_error_codes(response)).into_response(),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            tracing::error!(panic = message, "a GraphQL request panicked");
+            let body = json!({
+                "errors": [{
+                    "message": "internal error; it has been logged",
+                    "extensions": { "code": Code::Internal.as_str() }
+                }]
+            });
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+        }
+    }
 }
 
 fn limiter<K: Eq + std::hash::Hash + Clone>(
