@@ -102,3 +102,35 @@ fn unknown_settings_and_bad_urls_are_reported() {
         "{output:?}"
     );
 }
+
+#[test]
+fn config_show_masks_every_secret() {
+    let output = palaute()
+        .args(["config", "show"])
+        .env("PALAUTE_DATABASE_URL", "postgres://palaute:db-secret@db.internal/palaute")
+        .env("PALAUTE_SMTP_URL", "smtp://mailer:smtp-secret@relay.internal:25")
+        .env("PALAUTE_ADMIN_TOKEN", "admin-secret-admin-secret-admin-secret")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    for secret in ["db-secret", "smtp-secret", "admin-secret"] {
+        assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+    }
+    assert!(shown.contains("postgres://palaute:***@db.internal/palaute"), "{shown}");
+    assert!(shown.contains("smtp://mailer:***@relay.internal:25"), "{shown}");
+}
+
+#[test]
+fn a_short_admin_token_is_refused() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let output = palaute()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(folder.path())
+        .env("PALAUTE_ADMIN_TOKEN", "letmein")
+        .output()
+        .expect("run");
+    assert!(!output.status.success(), "{output:?}");
+    let errors = String::from_utf8_lossy(&output.stderr);
+    assert!(errors.contains("at least 32"), "{errors}");
+}

@@ -304,6 +304,14 @@ async fn hostile_search_text_gets_bad_user_input() {
         server.assert_healthy().await;
     }
     let (_, _, json) = server
+        .post(search(format!("lamppu {}", "(".repeat(40))), Some(ADMIN_TOKEN))
+        .await;
+    assert_eq!(code(&json), "BAD_USER_INPUT", "{json}");
+    assert_eq!(
+        json["errors"][0]["extensions"]["position"], 39,
+        "the position of the parenthesis past the limit: {json}"
+    );
+    let (_, _, json) = server
         .post(search("text_fi:*".into()), Some(ADMIN_TOKEN))
         .await;
     assert_ne!(code(&json), "INTERNAL", "{json}");
