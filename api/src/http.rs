@@ -314,7 +314,8 @@ impl RateLimits {
 }
 
 /// The client's address: the peer's, or behind `hops` trusted reverse proxies the
-/// `X-Forwarded-For` entry that the outermost of them added.
+/// `X-Forwarded-For` entry that the outermost of them added (entries further left are
+/// the client's own word).
 fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, hops: usize) -> IpAddr {
     let peer = peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
     if hops == 0 {
@@ -328,11 +329,12 @@ fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, hops: usize) -> IpA
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
         .collect();
+    // Fewer entries than proxies: the request did not come through them all, so no
+    // entry can be trusted.
     forwarded
         .len()
         .checked_sub(hops)
         .and_then(|index| forwarded.get(index))
-        .or_else(|| forwarded.first())
         .and_then(|entry| entry.parse().ok())
         .unwrap_or(peer)
 }
@@ -416,4 +418,40 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     crate::server::serve_http(listener, app(state), http, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(
+                "x-forwarded-for",
+                HeaderValue::from_str(value).expect("header"),
+            );
+        }
+        headers
+    }
+
+    #[test]
+    fn the_client_is_the_entry_the_trusted_proxies_added() {
+        let peer: IpAddr = "10.0.0.2".parse().expect("ip");
+        let ip = |text: &str| text.parse::<IpAddr>().expect("ip");
+        // No trusted proxy: the header is the client's own word and is ignored.
+        let spoofed = forwarded(&["203.0.113.9"]);
+        assert_eq!(client_address(&spoofed, Some(peer), 0), peer);
+        // One proxy appends the address it saw; whatever the client wrote stays left.
+        let one = forwarded(&["198.51.100.1, 203.0.113.7"]);
+        assert_eq!(client_address(&one, Some(peer), 1), ip("203.0.113.7"));
+        // Two proxies, the header split over two lines.
+        let two = forwarded(&["198.51.100.1, 203.0.113.7", "10.0.0.1"]);
+        assert_eq!(client_address(&two, Some(peer), 2), ip("203.0.113.7"));
+        // Fewer entries than proxies, or garbage: the peer.
+        assert_eq!(client_address(&one, Some(peer), 5), peer);
+        let garbage = forwarded(&["not an address"]);
+        assert_eq!(client_address(&garbage, Some(peer), 1), peer);
+        assert_eq!(client_address(&HeaderMap::new(), Some(peer), 1), peer);
+    }
 }
