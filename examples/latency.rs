@@ -13,6 +13,14 @@
 //!
 //!     cargo run --release --example latency -- [CASES]
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 use std::time::{Duration, Instant};
 
 use palaute_core::{CaseStatus, Reference, Settings};

@@ -13,82 +13,72 @@ use crate::config::load_settings;
 use crate::runtime;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Checking a file and evaluating need no settings; every other command reads them.
+    let settings = || load_settings(&cli.common);
     match cli.command {
         Command::Config {
             command: ConfigCommand::Check { file },
-        } => Ok(check_organisation(&file)),
-        Command::EvalLanguage { file, json } => {
-            crate::eval_language::run(&file, json)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => return Ok(check_organisation(&file)),
+        Command::EvalLanguage { file, json } => crate::eval_language::run(&file, json)?,
         Command::EvalRouting(args) => {
             // Training is CPU work: keep it off the async threads.
             tokio::task::spawn_blocking(move || crate::eval_routing::run(&args)).await??;
-            Ok(ExitCode::SUCCESS)
         }
-        command => {
-            let mut settings = load_settings(&cli.common)?;
-            match command {
-                Command::Serve { listen, no_worker } => {
-                    if let Some(listen) = listen {
-                        settings.listen = listen;
-                    }
-                    let run_worker = settings.worker.in_process && !no_worker;
-                    runtime::serve(settings, run_worker).await?;
-                }
-                Command::Worker => runtime::worker(settings).await?,
-                Command::Train(args) => {
-                    let (store, organisation) = runtime::open_store(&settings).await?;
-                    crate::routing_models::train(
-                        &store,
-                        &organisation,
-                        &args,
-                        settings.routing.target_precision,
-                    )
-                    .await?;
-                    store.close().await?;
-                }
-                Command::Models { command } => {
-                    let (store, _) = runtime::open_store(&settings).await?;
-                    crate::routing_models::models(&store, &command).await?;
-                    store.close().await?;
-                }
-                Command::Migrate => {
-                    let (store, organisation) = runtime::open_store(&settings).await?;
-                    println!(
-                        "database is up to date; organisation loaded: {} divisions, {} units, {} categories",
-                        organisation.divisions.len(),
-                        organisation.units.len(),
-                        organisation.categories.len()
-                    );
-                    store.close().await?;
-                }
-                Command::Reindex => {
-                    let (store, _) = runtime::open_store(&settings).await?;
-                    let index = SearchIndex::open_or_recreate(&settings.index_dir()).context(
-                        "opening the search index (is `palaute serve` running? stop it first)",
-                    )?;
-                    let count = Indexer::new(store, Arc::new(index)).rebuild().await?;
-                    println!("search index rebuilt: {count} cases");
-                }
-                Command::Config {
-                    command: ConfigCommand::Show,
-                } => {
-                    let shown = settings.redacted();
-                    println!(
-                        "{}",
-                        toml::to_string_pretty(&shown).context("printing settings")?
-                    );
-                }
-                Command::Config {
-                    command: ConfigCommand::Check { .. },
-                } => unreachable!("handled above"),
-                Command::EvalLanguage { .. } => unreachable!("handled above"),
-                Command::EvalRouting(_) => unreachable!("handled above"),
+        Command::Serve { listen, no_worker } => {
+            let mut settings = settings()?;
+            if let Some(listen) = listen {
+                settings.listen = listen;
             }
-            Ok(ExitCode::SUCCESS)
+            let run_worker = settings.worker.in_process && !no_worker;
+            runtime::serve(settings, run_worker).await?;
+        }
+        Command::Worker => runtime::worker(settings()?).await?,
+        Command::Train(args) => {
+            let settings = settings()?;
+            let (store, organisation) = runtime::open_store(&settings).await?;
+            crate::routing_models::train(
+                &store,
+                &organisation,
+                &args,
+                settings.routing.target_precision,
+            )
+            .await?;
+            store.close().await?;
+        }
+        Command::Models { command } => {
+            let (store, _) = runtime::open_store(&settings()?).await?;
+            crate::routing_models::models(&store, &command).await?;
+            store.close().await?;
+        }
+        Command::Migrate => {
+            let (store, organisation) = runtime::open_store(&settings()?).await?;
+            println!(
+                "database is up to date; organisation loaded: {} divisions, {} units, {} categories",
+                organisation.divisions.len(),
+                organisation.units.len(),
+                organisation.categories.len()
+            );
+            store.close().await?;
+        }
+        Command::Reindex => {
+            let settings = settings()?;
+            let (store, _) = runtime::open_store(&settings).await?;
+            let index = SearchIndex::open_or_recreate(&settings.index_dir())
+                .context("opening the search index (is `palaute serve` running? stop it first)")?;
+            let count = Indexer::new(store, Arc::new(index)).rebuild().await?;
+            println!("search index rebuilt: {count} cases");
+        }
+        Command::Config {
+            command: ConfigCommand::Show,
+        } => {
+            let shown = settings()?.redacted();
+            println!(
+                "{}",
+                toml::to_string_pretty(&shown).context("printing settings")?
+            );
         }
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_organisation(file: &std::path::Path) -> ExitCode {

@@ -51,7 +51,8 @@ pub async fn train(
             Ok(())
         }
         Trained::NotEnough(reason) => bail!("no model trained: {reason}"),
-        Trained::NothingNew => unreachable!("training was not conditional"),
+        // Only a conditional training (the periodic job's) answers this.
+        Trained::NothingNew => bail!("no model trained: no example arrived since the newest model"),
     }
 }
 

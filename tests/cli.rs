@@ -1,5 +1,13 @@
 //! The command-line contract, run against the real binary.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 mod support;
 
 use support::palaute_command as palaute;
@@ -107,9 +115,18 @@ fn unknown_settings_and_bad_urls_are_reported() {
 fn config_show_masks_every_secret() {
     let output = palaute()
         .args(["config", "show"])
-        .env("PALAUTE_DATABASE_URL", "postgres://palaute:db-secret@db.internal/palaute")
-        .env("PALAUTE_SMTP_URL", "smtp://mailer:smtp-secret@relay.internal:25")
-        .env("PALAUTE_ADMIN_TOKEN", "admin-secret-admin-secret-admin-secret")
+        .env(
+            "PALAUTE_DATABASE_URL",
+            "postgres://palaute:db-secret@db.internal/palaute",
+        )
+        .env(
+            "PALAUTE_SMTP_URL",
+            "smtp://mailer:smtp-secret@relay.internal:25",
+        )
+        .env(
+            "PALAUTE_ADMIN_TOKEN",
+            "admin-secret-admin-secret-admin-secret",
+        )
         .output()
         .expect("run");
     assert!(output.status.success(), "{output:?}");
@@ -117,8 +134,14 @@ fn config_show_masks_every_secret() {
     for secret in ["db-secret", "smtp-secret", "admin-secret"] {
         assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
     }
-    assert!(shown.contains("postgres://palaute:***@db.internal/palaute"), "{shown}");
-    assert!(shown.contains("smtp://mailer:***@relay.internal:25"), "{shown}");
+    assert!(
+        shown.contains("postgres://palaute:***@db.internal/palaute"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("smtp://mailer:***@relay.internal:25"),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -2,6 +2,14 @@
 //! submissions loses no case once restarted, finishes every pipeline, and queues and
 //! writes each case's handler email exactly once.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 mod support;
 
 use std::io::{BufRead, BufReader};

@@ -5,6 +5,14 @@
 //! `PALAUTE_FUZZ_CASES=1000000 cargo test --release --test fuzz_graphql -- --nocapture`.
 //! `PALAUTE_FUZZ_SEED` replays a run.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 mod support;
 
 use std::time::Instant;
@@ -90,7 +98,7 @@ async fn fuzzed_graphql_bodies_never_crash_panic_or_fail_internally() {
     let seed: u64 = std::env::var("PALAUTE_FUZZ_SEED")
         .ok()
         .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| rand_seed());
+        .unwrap_or_else(rand_seed);
     println!("fuzzing {cases} GraphQL bodies with PALAUTE_FUZZ_SEED={seed}");
     let app = spawn_app(TestDatabase::sqlite()).await;
     let url = format!("{}/graphql", app.base_url);

@@ -1,6 +1,14 @@
 //! The attacks that once took palaute down, replayed over real HTTP against the real
 //! binary: each gets a clean error, and the server keeps answering `/healthz`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -304,7 +312,10 @@ async fn hostile_search_text_gets_bad_user_input() {
         server.assert_healthy().await;
     }
     let (_, _, json) = server
-        .post(search(format!("lamppu {}", "(".repeat(40))), Some(ADMIN_TOKEN))
+        .post(
+            search(format!("lamppu {}", "(".repeat(40))),
+            Some(ADMIN_TOKEN),
+        )
         .await;
     assert_eq!(code(&json), "BAD_USER_INPUT", "{json}");
     assert_eq!(

@@ -4,6 +4,14 @@
 //! a retrained model runs in shadow, is measured against staff decisions, and once
 //! promoted routes what staff taught it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 mod support;
 
 use std::path::Path;

@@ -1,5 +1,13 @@
 //! Whole-system tests: the real application over real HTTP, on SQLite and PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 mod support;
 
 use palaute_testkit::smtp::SmtpSink;

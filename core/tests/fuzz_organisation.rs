@@ -5,6 +5,14 @@
 //! `PALAUTE_FUZZ_CASES` (default 10,000) and `PALAUTE_FUZZ_SEED` as for the other
 //! fuzz tests.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 use palaute_core::Organisation;
 use palaute_testkit::fuzz::{Rng, mutate};
 
@@ -19,7 +27,7 @@ fn mutated_organisation_files_load_or_are_refused_cleanly() {
     let seed: u64 = std::env::var("PALAUTE_FUZZ_SEED")
         .ok()
         .and_then(|value| value.parse().ok())
-        .unwrap_or(0x5eed_0f_0a11);
+        .unwrap_or(0x005e_ed0f_0a11);
     println!("fuzzing {cases} organisation files with PALAUTE_FUZZ_SEED={seed}");
     let seeds = [
         HELSINKI,

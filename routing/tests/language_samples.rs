@@ -18,6 +18,14 @@
 //!
 //! (`palaute eval-language FILE` does the same from the command line.)
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 use palaute_core::Language;
 use palaute_routing::{LanguageReport, detect_language, evaluate_language};
 

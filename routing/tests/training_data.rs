@@ -9,6 +9,14 @@
 //! With `PALAUTE_ROUTING_EVAL_VERBOSE=1` every misrouted and triaged case is printed
 //! with the decision's reason, which is where keyword lists get their ideas.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 use std::collections::BTreeMap;
 
 use palaute_core::Organisation;

@@ -298,8 +298,11 @@ fn case_ids(searcher: &Searcher, page: &[DocAddress]) -> Result<Vec<i64>, IndexE
     let mut columns: Vec<Option<Column<i64>>> = vec![None; searcher.segment_readers().len()];
     let mut case_ids = Vec::with_capacity(page.len());
     for address in page {
-        let segment = address.segment_ord as usize;
-        let column = match &columns[segment] {
+        // The searcher made the addresses, so every segment ordinal has a slot.
+        let Some(slot) = columns.get_mut(address.segment_ord as usize) else {
+            continue;
+        };
+        let column = match slot {
             Some(column) => column,
             None => {
                 let column = searcher
@@ -307,7 +310,7 @@ fn case_ids(searcher: &Searcher, page: &[DocAddress]) -> Result<Vec<i64>, IndexE
                     .fast_fields()
                     .i64(schema::CASE_ID)
                     .while_doing("reading case ids")?;
-                columns[segment].insert(column)
+                slot.insert(column)
             }
         };
         match column.first(address.doc_id) {

@@ -12,6 +12,14 @@
 //! Replay a failure with the seed it printed: `PALAUTE_FUZZ_SEED=<seed>` and the same
 //! number of cases.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};

@@ -1,6 +1,14 @@
 //! Routing models, training examples, staff reassignment and schedules, on SQLite and
 //! (where configured) PostgreSQL.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 mod support;
 
 use chrono::{Duration, Utc};

@@ -1,6 +1,13 @@
 //! Test support shared by the crates' tests and the whole-system tests: fresh
 //! databases on SQLite and PostgreSQL, and a real SMTP server to receive mail.
 
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test support fails the test that uses it, loudly, when the environment is not as needed"
+)]
+
 pub mod database;
 pub mod fuzz;
 pub mod smtp;

@@ -134,12 +134,10 @@ fn lex(text: &str) -> Vec<Lexed> {
             }
             '"' => {
                 let start = at + 1;
-                let end = chars[start..]
-                    .iter()
-                    .position(|&c| c == '"')
-                    .map_or(chars.len(), |length| start + length);
-                at = end + 1;
-                Token::Phrase(chars[start..end].iter().collect())
+                let rest = chars.get(start..).unwrap_or_default();
+                let length = rest.iter().position(|&c| c == '"').unwrap_or(rest.len());
+                at = start + length + 1;
+                Token::Phrase(rest.iter().take(length).collect())
             }
             '-' | '+' if chars.get(at + 1).is_some_and(|next| !next.is_whitespace()) => {
                 at += 1;
@@ -150,7 +148,7 @@ fn lex(text: &str) -> Vec<Lexed> {
                 while chars.get(at).is_some_and(|&c| !ends_word(c)) {
                     at += 1;
                 }
-                let word: String = chars[start..at].iter().collect();
+                let word: String = chars.get(start..at).unwrap_or_default().iter().collect();
                 match word.as_str() {
                     "AND" => Token::And,
                     "OR" => Token::Or,
