@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use palaute_testkit::TestDatabase;
-use palaute_testkit::fuzz::{Rng, mutate};
+use palaute_testkit::fuzz::{self, Rng, mutate};
 use serde_json::{Value, json};
 use support::{ADMIN_TOKEN, spawn_app};
 
@@ -91,14 +91,8 @@ fn body(rng: &mut Rng) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fuzzed_graphql_bodies_never_crash_panic_or_fail_internally() {
-    let cases: usize = std::env::var("PALAUTE_FUZZ_CASES")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(10_000);
-    let seed: u64 = std::env::var("PALAUTE_FUZZ_SEED")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_else(rand_seed);
+    let cases = fuzz::cases_from_env(10_000);
+    let seed = fuzz::seed_from_env();
     println!("fuzzing {cases} GraphQL bodies with PALAUTE_FUZZ_SEED={seed}");
     let app = spawn_app(TestDatabase::sqlite()).await;
     let url = format!("{}/graphql", app.base_url);
@@ -170,11 +164,4 @@ async fn fuzzed_graphql_bodies_never_crash_panic_or_fail_internally() {
         .expect("healthz");
     assert_eq!(health.status().as_u16(), 200);
     app.stop().await;
-}
-
-fn rand_seed() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_nanos() as u64)
-        .unwrap_or(1)
 }

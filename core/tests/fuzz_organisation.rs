@@ -14,20 +14,14 @@
 )]
 
 use palaute_core::Organisation;
-use palaute_testkit::fuzz::{Rng, mutate};
+use palaute_testkit::fuzz::{self, Rng, mutate};
 
 const HELSINKI: &str = include_str!("../org/helsinki.toml");
 
 #[test]
 fn mutated_organisation_files_load_or_are_refused_cleanly() {
-    let cases: usize = std::env::var("PALAUTE_FUZZ_CASES")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(10_000);
-    let seed: u64 = std::env::var("PALAUTE_FUZZ_SEED")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0x005e_ed0f_0a11);
+    let cases = fuzz::cases_from_env(10_000);
+    let seed = fuzz::seed_from_env();
     println!("fuzzing {cases} organisation files with PALAUTE_FUZZ_SEED={seed}");
     let seeds = [
         HELSINKI,

@@ -4,6 +4,26 @@
 //! mutations that parsers find hard: bursts of brackets and operators, repeated
 //! slices, splices of two seeds, stray quotes and comments, and arbitrary characters.
 
+/// How many cases to run: `PALAUTE_FUZZ_CASES`, else `default` (what CI runs).
+pub fn cases_from_env(default: usize) -> usize {
+    std::env::var("PALAUTE_FUZZ_CASES")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The seed to replay (`PALAUTE_FUZZ_SEED`), else a new one from the clock. Print it.
+pub fn seed_from_env() -> u64 {
+    std::env::var("PALAUTE_FUZZ_SEED")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |elapsed| elapsed.as_nanos() as u64)
+        })
+}
+
 /// A small, fast, seeded generator (xorshift64*): no dependency, same sequence on
 /// every machine.
 #[derive(Debug, Clone)]
