@@ -51,14 +51,14 @@ async fn street_lamp_is_routed_emailed_and_searchable(database: TestDatabase) {
     }
     let handler = files
         .iter()
-        .find(|(name, _)| name.contains(".handler@"))
+        .find(|(name, _)| name.contains(".handler."))
         .expect("handler email");
     assert!(handler.1.contains(&reference));
     assert!(handler.1.contains("To: rakennusvirasto@palaute.hel.fi"));
     assert!(handler.1.contains("Auto-Submitted: auto-generated"));
     let ack = files
         .iter()
-        .find(|(name, _)| name.contains(".ack@"))
+        .find(|(name, _)| name.contains(".ack."))
         .expect("acknowledgement");
     assert!(ack.1.contains("Content-Language: fi"));
     assert!(ack.1.contains("To: maija@example.com"));

@@ -33,7 +33,9 @@ impl Store {
             .max_connections(max_connections.max(1))
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30))
+            // Below the worker's lease: a job waiting for a connection fails its
+            // attempt rather than outliving the lease.
+            .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|sqlite| {
                 sqlite
@@ -59,6 +61,12 @@ impl Store {
 
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    /// True for SQLite: the database is a local file, so every process using it runs
+    /// on this machine.
+    pub fn is_sqlite(&self) -> bool {
+        self.backend() == DbBackend::Sqlite
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -175,6 +175,60 @@ impl Store {
         }))
     }
 
+    /// Extends the lease of a running job to `now + lease`. Only the lease holder may;
+    /// returns false when the job is no longer running under `worker` (settled, or
+    /// taken over after the lease ran out).
+    pub async fn renew_lease(
+        &self,
+        id: i64,
+        worker: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+        let result = job::Entity::update_many()
+            .col_expr(job::Column::LockedUntil, Expr::value(now + lease))
+            .col_expr(job::Column::UpdatedAt, Expr::value(now))
+            .filter(job::Column::Id.eq(id))
+            .filter(job::Column::LockedBy.eq(worker))
+            .filter(job::Column::Status.eq(JobStatus::Running.code()))
+            .exec(&self.db)
+            .await
+            .context("renewing a job's lease")?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Puts back in the queue, due at once, every job running under a worker whose
+    /// slots are named `<runner>/<slot>`: for a runner known to be dead, so that its
+    /// jobs need not wait for their leases. Attempts stay counted. Returns how many.
+    pub async fn release_jobs_of(
+        &self,
+        runner: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        // A wildcard in the name would release other runners' jobs.
+        if runner.is_empty() || runner.contains(['%', '_', '\\', '/']) {
+            return Err(StoreError::Refused(format!(
+                "worker name {runner:?} cannot be released"
+            )));
+        }
+        let result = job::Entity::update_many()
+            .col_expr(job::Column::Status, Expr::value(JobStatus::Queued.code()))
+            .col_expr(job::Column::LockedBy, Expr::value(Option::<String>::None))
+            .col_expr(
+                job::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(job::Column::RunAt, Expr::value(now))
+            .col_expr(job::Column::UpdatedAt, Expr::value(now))
+            .filter(job::Column::Status.eq(JobStatus::Running.code()))
+            .filter(job::Column::LockedBy.like(format!("{runner}/%")))
+            .exec(&self.db)
+            .await
+            .context("releasing a dead worker's jobs")?;
+        Ok(result.rows_affected)
+    }
+
     /// Marks a job done. Only the worker holding the lease may; returns false when the
     /// lease had passed to another worker.
     pub async fn complete_job(

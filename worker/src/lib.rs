@@ -2,7 +2,8 @@
 //! pipeline, email delivery), and keeps the search index in step with the database.
 //!
 //! - [`runner`] claims jobs under a lease, retries failures with capped exponential
-//!   backoff and parks jobs that keep failing.
+//!   backoff and parks jobs that keep failing; [`liveness`] tells dead runners from live
+//!   ones on one machine.
 //! - [`pipeline`] detects a new case's language, routes it and queues its emails.
 //! - [`delivery`] sends one outbox email.
 //! - [`indexer`] drains the store's index queue into the search index.
@@ -12,6 +13,7 @@
 mod backoff;
 pub mod delivery;
 pub mod indexer;
+pub mod liveness;
 pub mod mail;
 pub mod models;
 pub mod pipeline;

@@ -378,7 +378,7 @@ impl Pipeline {
         let (subject, body) = handler_notification(&facts_in(handler_language), handler_language);
         emails.push(NewEmail {
             kind: EmailKind::HandlerNotification,
-            message_id: self.message_id(&reference, &occasion.handler_kind()),
+            message_id: self.message_id(case, &occasion.handler_kind()),
             from: self.mail_from.clone(),
             to: unit.mailbox.clone(),
             subject,
@@ -392,7 +392,7 @@ impl Pipeline {
             let (subject, body) = acknowledgement(&facts_in(language), language, &tracking_url);
             emails.push(NewEmail {
                 kind: EmailKind::Acknowledgement,
-                message_id: self.message_id(&reference, "ack"),
+                message_id: self.message_id(case, "ack"),
                 from: self.mail_from.clone(),
                 to: address,
                 subject,
@@ -405,11 +405,18 @@ impl Pipeline {
         Ok(emails)
     }
 
-    /// A Message-ID that is the same on every retry: built from the reference and the
-    /// email's kind, in the sender's domain.
-    fn message_id(&self, reference: &str, kind: &str) -> String {
+    /// A new Message-ID, e.g. `hel-2026-000001.handler.c42.3f9a1b2c@palaute.hel.fi`:
+    /// readable by its reference and kind, and unique by the case id and a random part
+    /// (so no two cases share one, even over two databases). It is stored with the
+    /// email, so every retry of the delivery sends the same one.
+    fn message_id(&self, case: &CaseRecord, kind: &str) -> String {
         let domain = sender_domain(&self.mail_from).unwrap_or("palaute.invalid");
-        format!("{}.{kind}@{domain}", reference.to_ascii_lowercase())
+        format!(
+            "{}.{kind}.c{}.{:08x}@{domain}",
+            case.reference.to_string().to_ascii_lowercase(),
+            case.id.0,
+            rand::random::<u32>()
+        )
     }
 }
 

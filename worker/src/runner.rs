@@ -1,17 +1,19 @@
 //! Claims jobs and runs them. Several runners (in one process or many, over one
 //! database) share the queue safely: the store hands each job to one lease holder.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use palaute_core::settings::{RoutingSettings, WorkerSettings};
 use palaute_routing::router::RouterOptions;
 use palaute_store::{ClaimedJob, JobKind, Store};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, oneshot, watch};
 use tracing::{debug, error, info, warn};
 
 use crate::backoff::retry_delay;
 use crate::delivery::EmailSender;
+use crate::liveness::{self, LivenessLock};
 use crate::pipeline::Pipeline;
 
 /// Signals that wake sleeping loops early: new jobs, new index work. Pollers still
@@ -55,6 +57,19 @@ impl<E: Into<anyhow::Error>> From<E> for JobError {
 /// The schedule row behind periodic retraining.
 const RETRAIN_SCHEDULE: &str = "retrain_routing";
 
+/// How long a job other than retraining may run. Each IO step inside has a bound of its
+/// own (SMTP timeout, SQLite busy timeout, pool acquire timeout); this catches one that
+/// has none, such as a PostgreSQL query stuck on a lock, because the heartbeat would
+/// otherwise keep a hung job's lease for ever.
+const HANDLER_DEADLINE: Duration = Duration::from_secs(120);
+
+/// The liveness lock of a runner whose database is on this machine, and the folder
+/// where the other runners' locks are.
+struct Liveness {
+    folder: std::path::PathBuf,
+    lock: LivenessLock,
+}
+
 pub struct Runner {
     store: Store,
     settings: WorkerSettings,
@@ -63,6 +78,7 @@ pub struct Runner {
     email_sender: Arc<EmailSender>,
     wakeups: Wakeups,
     name: String,
+    liveness: Option<Liveness>,
 }
 
 impl Runner {
@@ -83,7 +99,26 @@ impl Runner {
             email_sender: Arc::new(email_sender),
             wakeups,
             name,
+            liveness: None,
         }
+    }
+
+    /// Makes this runner's life visible to runners on this machine, through a lock file
+    /// in `folder` held until it stops, and lets it take back at start the jobs of
+    /// runners that died holding them. Only for a database every user of which is on
+    /// this machine (SQLite): elsewhere the lease is the only sign of life.
+    pub fn with_liveness_folder(mut self, folder: &Path) -> anyhow::Result<Self> {
+        let lock = LivenessLock::acquire(folder, &self.name).map_err(|error| {
+            anyhow::anyhow!(
+                "creating the worker lock file in {}: {error}",
+                folder.display()
+            )
+        })?;
+        self.liveness = Some(Liveness {
+            folder: folder.to_owned(),
+            lock,
+        });
+        Ok(self)
     }
 
     /// Runs `concurrency` job loops until `shutdown` turns true; jobs in hand finish first.
@@ -91,6 +126,7 @@ impl Runner {
         let runner = Arc::new(self);
         let slots = runner.settings.concurrency.max(1);
         info!(worker = %runner.name, slots, "worker started");
+        runner.reclaim_from_dead_runners().await;
         let mut loops = Vec::with_capacity(slots);
         for slot in 0..slots {
             let runner = Arc::clone(&runner);
@@ -111,7 +147,48 @@ impl Runner {
                 error!(%error, "a worker loop ended abnormally");
             }
         }
-        info!(worker = %runner.name, "worker stopped");
+        if let Some(liveness) = Arc::into_inner(runner).and_then(|runner| runner.liveness)
+            && let Err(error) = liveness.lock.release()
+        {
+            warn!(%error, "could not remove the worker lock file");
+        }
+        info!("worker stopped");
+    }
+
+    /// Puts the running jobs of every dead runner on this machine back in the queue, due
+    /// at once, and forgets the runner. A runner whose jobs could not be released keeps
+    /// its lock file for the next start.
+    async fn reclaim_from_dead_runners(&self) {
+        let Some(liveness) = &self.liveness else {
+            return;
+        };
+        let dead = match liveness::dead_runners(&liveness.folder) {
+            Ok(dead) => dead,
+            Err(error) => {
+                warn!(folder = %liveness.folder.display(), %error, "could not look for dead workers");
+                return;
+            }
+        };
+        for runner in dead {
+            match self
+                .store
+                .release_jobs_of(&runner.name, palaute_store::now())
+                .await
+            {
+                Ok(released) => {
+                    if released > 0 {
+                        info!(dead_worker = %runner.name, released, "took back the jobs of a dead worker");
+                        self.wakeups.jobs.notify_waiters();
+                    }
+                    if let Err(error) = runner.forget() {
+                        warn!(%error, "could not remove a dead worker's lock file");
+                    }
+                }
+                Err(error) => {
+                    error!(dead_worker = %runner.name, %error, "could not take back a dead worker's jobs")
+                }
+            }
+        }
     }
 
     async fn job_loop(self: Arc<Self>, slot: usize, mut shutdown: watch::Receiver<bool>) {
@@ -183,6 +260,7 @@ impl Runner {
     /// Runs one job in a task of its own, so that a panicking handler fails the job
     /// instead of taking this worker slot down with it.
     async fn run_job_isolated(self: Arc<Self>, worker: &str, job: ClaimedJob) {
+        let heartbeat = self.heartbeat(worker, job.id);
         let runner = Arc::clone(&self);
         let handler_job = job.clone();
         let outcome = tokio::spawn(async move { runner.execute(&handler_job).await })
@@ -192,13 +270,45 @@ impl Runner {
                     "the job panicked: {panic}"
                 )))
             });
+        heartbeat.stop().await;
         self.settle(worker, &job, outcome).await;
     }
 
     /// Runs one job and settles it. Returns once the outcome is stored.
     pub async fn run_job(&self, worker: &str, job: ClaimedJob) {
+        let heartbeat = self.heartbeat(worker, job.id);
         let outcome = self.execute(&job).await;
+        heartbeat.stop().await;
         self.settle(worker, &job, outcome).await;
+    }
+
+    /// Renews the lease of a running job every `heartbeat_seconds` until stopped, so
+    /// that a short lease only runs out when its worker is gone.
+    fn heartbeat(&self, worker: &str, job: i64) -> Heartbeat {
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let store = self.store.clone();
+        let worker = worker.to_owned();
+        let (every, lease) = (self.settings.heartbeat(), self.settings.lease());
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = tokio::time::sleep(every) => {}
+                }
+                match store
+                    .renew_lease(job, &worker, lease, palaute_store::now())
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        warn!(job, %worker, "lease lost while the job runs; another worker may run it too");
+                        return;
+                    }
+                    Err(error) => warn!(job, %error, "could not renew a job's lease"),
+                }
+            }
+        });
+        Heartbeat { stop, task }
     }
 
     async fn execute(&self, job: &ClaimedJob) -> Result<(), JobError> {
@@ -211,18 +321,32 @@ impl Runner {
                 job.attempts - 1
             )));
         }
-        match job.kind {
-            Some(JobKind::ProcessCase) => self.pipeline.process(job).await,
-            Some(JobKind::SendEmail) => self.email_sender.send(job).await,
-            Some(JobKind::NotifyUnit) => self.pipeline.notify_unit(job).await,
-            Some(JobKind::RetrainRouting) => {
-                crate::training::retrain(&self.store, self.routing_options()).await
+        let handler = async {
+            match job.kind {
+                Some(JobKind::ProcessCase) => self.pipeline.process(job).await,
+                Some(JobKind::SendEmail) => self.email_sender.send(job).await,
+                Some(JobKind::NotifyUnit) => self.pipeline.notify_unit(job).await,
+                Some(JobKind::RetrainRouting) => {
+                    crate::training::retrain(&self.store, self.routing_options()).await
+                }
+                None => Err(JobError::permanent(anyhow::anyhow!(
+                    "unknown job kind {:?}",
+                    job.kind_code
+                ))),
             }
-            None => Err(JobError::permanent(anyhow::anyhow!(
-                "unknown job kind {:?}",
-                job.kind_code
-            ))),
+        };
+        if job.kind == Some(JobKind::RetrainRouting) {
+            // Training is CPU work off the async threads: a deadline could not stop it.
+            return handler.await;
         }
+        tokio::time::timeout(HANDLER_DEADLINE, handler)
+            .await
+            .unwrap_or_else(|_| {
+                Err(JobError::transient(anyhow::anyhow!(
+                    "the job did not finish within {} s",
+                    HANDLER_DEADLINE.as_secs()
+                )))
+            })
     }
 
     async fn settle(&self, worker: &str, job: &ClaimedJob, outcome: Result<(), JobError>) {
@@ -291,5 +415,20 @@ impl Runner {
             // a failed retraining leaves the running models as they were.
             Some(JobKind::NotifyUnit | JobKind::RetrainRouting) | None => {}
         }
+    }
+}
+
+/// A running job's lease renewal.
+struct Heartbeat {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Heartbeat {
+    /// Stops renewing, after a renewal in flight has finished, so none lands after the
+    /// job is settled.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
     }
 }

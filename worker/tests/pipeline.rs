@@ -3,6 +3,14 @@
 //! server or the outbox folder, failures are retried or parked, repeated jobs change
 //! nothing, and the search index follows the database.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 mod support;
 
 use std::collections::BTreeSet;
@@ -20,8 +28,9 @@ use palaute_testkit::{TestDatabase, on_every_backend};
 use palaute_worker::Indexer;
 use palaute_worker::mail::Mailer;
 use support::{
-    MAX_ATTEMPTS, Running, decode_header, email_of_kind, emails, eventually, feedback, load_case,
-    open_store, runner, runner_with_attempts, submit, timeline, wait_until_idle, wait_until_routed,
+    MAX_ATTEMPTS, Running, SMTP_TIMEOUT, decode_header, email_of_kind, emails, eventually,
+    feedback, load_case, open_store, runner, runner_with_attempts, submit, timeline,
+    wait_until_idle, wait_until_routed,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Notify, oneshot};
@@ -37,11 +46,11 @@ fn smtp_mailer(sink: &SmtpSink) -> Mailer {
 }
 
 fn smtp_mailer_at(url: &str) -> Mailer {
-    Mailer::from_settings(Some(url), Path::new("unused-outbox")).expect("smtp mailer")
+    Mailer::from_settings(Some(url), Path::new("unused-outbox"), SMTP_TIMEOUT).expect("smtp mailer")
 }
 
 fn outbox_mailer(folder: &Path) -> Mailer {
-    Mailer::from_settings(None, folder).expect("outbox mailer")
+    Mailer::from_settings(None, folder, SMTP_TIMEOUT).expect("outbox mailer")
 }
 
 async fn failing_smtp_sink() -> SmtpSink {
@@ -125,14 +134,19 @@ async fn street_lamp_case_is_routed_and_both_emails_arrive_over_smtp(database: T
     assert_eq!(acknowledgement.to, RESIDENT);
     assert_eq!(acknowledgement.language, Language::Fi);
     let lowercase = reference.to_ascii_lowercase();
-    assert_eq!(
-        handler.message_id,
-        format!("{lowercase}.handler@palaute.hel.fi")
-    );
-    assert_eq!(
-        acknowledgement.message_id,
-        format!("{lowercase}.ack@palaute.hel.fi")
-    );
+    for (email, kind) in [(handler, "handler"), (acknowledgement, "ack")] {
+        // `<reference>.<kind>.c<case id>.<8 random hex digits>@<sender domain>`
+        let id = &email.message_id;
+        let random = id
+            .strip_prefix(&format!("{lowercase}.{kind}.c{}.", case_id.0))
+            .and_then(|rest| rest.strip_suffix("@palaute.hel.fi"))
+            .unwrap_or_else(|| panic!("unexpected Message-ID {id}"));
+        assert!(
+            random.len() == 8 && random.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
+    assert_ne!(handler.message_id, acknowledgement.message_id);
 
     let received = sink.received();
     assert_eq!(received.len(), 2, "each email is delivered once");
@@ -263,6 +277,7 @@ async fn repeated_jobs_write_each_email_once(database: TestDatabase) {
                 body_text: "repeat".to_owned(),
                 language: Language::Fi,
                 occasion: None,
+                at_most_every: None,
             }],
             MAX_ATTEMPTS,
             palaute_store::now(),

@@ -2,6 +2,14 @@
 //! the pipeline routes with the live model and records the candidates' predictions,
 //! and a model that cannot be loaded leaves routing to the organisation's keywords.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
 mod support;
 
 use chrono::{Duration, Utc};
@@ -63,7 +71,7 @@ async fn periodic_retraining_trains_only_on_news(database: TestDatabase) {
     let outbox = tempfile::tempdir().expect("outbox");
     let worker = Running::start(runner(
         &store,
-        Mailer::from_settings(None, outbox.path()).expect("outbox mailer"),
+        Mailer::from_settings(None, outbox.path(), support::SMTP_TIMEOUT).expect("outbox mailer"),
     ));
     store
         .import_training_examples(&examples(), Utc::now())
@@ -170,7 +178,7 @@ async fn an_unreadable_model_leaves_routing_to_keywords(database: TestDatabase) 
     let outbox = tempfile::tempdir().expect("outbox");
     let worker = Running::start(runner(
         &store,
-        Mailer::from_settings(None, outbox.path()).expect("outbox mailer"),
+        Mailer::from_settings(None, outbox.path(), support::SMTP_TIMEOUT).expect("outbox mailer"),
     ));
     let first = submit(
         &store,

@@ -8,6 +8,7 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::Utc;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -24,6 +25,9 @@ pub enum Mailer {
     /// Each email is sent to an SMTP relay, over a pool of reused connections.
     Smtp {
         transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The bound on one whole delivery: lettre's own timeout covers connecting
+        /// only, and a relay that accepts and then stays silent would hold the job.
+        timeout: Duration,
     },
 }
 
@@ -45,7 +49,15 @@ impl Mailer {
     /// tests), `smtp://host:port?tls=required` (STARTTLS) and `smtps://host:port`
     /// (implicit TLS), with optional `user:password@` credentials. Must be called inside
     /// a Tokio runtime, because the SMTP connection pool runs a cleanup task.
-    pub fn from_settings(smtp_url: Option<&str>, outbox_dir: &Path) -> Result<Self, MailError> {
+    ///
+    /// `smtp_timeout` bounds connecting and, separately, each whole delivery; keep it
+    /// shorter than the job lease, so a hung relay fails an attempt instead of holding
+    /// the job (lettre's own default is a minute, for connecting only).
+    pub fn from_settings(
+        smtp_url: Option<&str>,
+        outbox_dir: &Path,
+        smtp_timeout: Duration,
+    ) -> Result<Self, MailError> {
         let Some(url) = smtp_url.map(str::trim).filter(|url| !url.is_empty()) else {
             return Ok(Mailer::Outbox {
                 dir: outbox_dir.to_owned(),
@@ -61,7 +73,8 @@ impl Mailer {
             return Err(MailError::NoRuntime);
         }
         Ok(Mailer::Smtp {
-            transport: builder.build(),
+            transport: builder.timeout(Some(smtp_timeout)).build(),
+            timeout: smtp_timeout,
         })
     }
 
@@ -85,11 +98,14 @@ impl Mailer {
                 tracing::debug!(message_id = %email.message_id, path = %path.display(), "email written to outbox");
                 Ok(Delivered::File(path))
             }
-            Mailer::Smtp { transport } => {
-                let reply = transport
-                    .send_raw(message.envelope(), &message.formatted())
-                    .await
-                    .map_err(MailError::from_smtp)?;
+            Mailer::Smtp { transport, timeout } => {
+                let reply = tokio::time::timeout(
+                    *timeout,
+                    transport.send_raw(message.envelope(), &message.formatted()),
+                )
+                .await
+                .map_err(|_| MailError::TimedOut(*timeout))?
+                .map_err(MailError::from_smtp)?;
                 let response = std::iter::once(reply.code().to_string())
                     .chain(reply.message().map(str::to_owned))
                     .collect::<Vec<_>>()
@@ -130,7 +146,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::other("outbox path has no folder"))?;
-    fs::create_dir_all(dir)?;
+    private_folder(dir)?;
     let file_name = path
         .file_name()
         .ok_or_else(|| io::Error::other("outbox path has no file name"))?
@@ -139,7 +155,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let temp = dir.join(format!(".{file_name}.{:016x}.tmp", rand::random::<u64>()));
 
     let written = (|| {
-        let mut file = File::create_new(&temp)?;
+        let mut file = private_file(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&temp, path)?;
@@ -150,6 +166,23 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&temp);
     }
     written
+}
+
+/// Emails hold residents' contact details: only palaute's own user may read them.
+fn private_file(path: &Path) -> io::Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+fn private_folder(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 /// Makes the rename itself durable.
@@ -182,18 +215,18 @@ fn without_password(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use palaute_testkit::smtp::{SmtpSink, SmtpSinkOptions};
 
     use super::*;
     use crate::mail::message::tests::{decode_rfc2047, decoded_body, header, sample_email};
 
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
     #[tokio::test]
     async fn outbox_writes_one_file_however_often_an_email_is_delivered() {
         let root = tempfile::tempdir().expect("temp dir");
         let outbox = root.path().join("outbox");
-        let mailer = Mailer::from_settings(None, &outbox).expect("outbox mailer");
+        let mailer = Mailer::from_settings(None, &outbox, TIMEOUT).expect("outbox mailer");
         let email = sample_email();
 
         let first = mailer.deliver(&email).await.expect("first delivery");
@@ -241,7 +274,8 @@ mod tests {
 
     #[test]
     fn blank_smtp_url_means_the_outbox() {
-        let mailer = Mailer::from_settings(Some("  "), Path::new("/tmp/x")).expect("mailer");
+        let mailer =
+            Mailer::from_settings(Some("  "), Path::new("/tmp/x"), TIMEOUT).expect("mailer");
         assert!(matches!(mailer, Mailer::Outbox { .. }));
     }
 
@@ -252,7 +286,7 @@ mod tests {
             "smtp://relay.hel.fi:587?tls=required",
             "smtps://user:pa%24s@relay.hel.fi",
         ] {
-            let mailer = Mailer::from_settings(Some(url), Path::new("unused")).expect(url);
+            let mailer = Mailer::from_settings(Some(url), Path::new("unused"), TIMEOUT).expect(url);
             assert!(matches!(mailer, Mailer::Smtp { .. }), "{url}");
         }
     }
@@ -262,6 +296,7 @@ mod tests {
         let error = Mailer::from_settings(
             Some("smtpx://user:hunter2@relay.hel.fi:25"),
             Path::new("unused"),
+            TIMEOUT,
         )
         .expect_err("unknown scheme");
         let message = error.to_string();
@@ -275,8 +310,9 @@ mod tests {
 
     #[test]
     fn smtp_transport_needs_a_runtime() {
-        let error = Mailer::from_settings(Some("smtp://127.0.0.1:25"), Path::new("unused"))
-            .expect_err("no runtime here");
+        let error =
+            Mailer::from_settings(Some("smtp://127.0.0.1:25"), Path::new("unused"), TIMEOUT)
+                .expect_err("no runtime here");
         assert!(matches!(error, MailError::NoRuntime));
     }
 
@@ -294,7 +330,8 @@ mod tests {
     #[tokio::test]
     async fn smtp_delivery_reaches_the_server_with_envelope_and_headers() {
         let sink = SmtpSink::start().await.expect("smtp sink");
-        let mailer = Mailer::from_settings(Some(&sink.url()), Path::new("unused")).expect("mailer");
+        let mailer =
+            Mailer::from_settings(Some(&sink.url()), Path::new("unused"), TIMEOUT).expect("mailer");
 
         let delivered = mailer.deliver(&sample_email()).await.expect("sent");
 
@@ -344,7 +381,8 @@ mod tests {
         })
         .await
         .expect("smtp sink");
-        let mailer = Mailer::from_settings(Some(&sink.url()), Path::new("unused")).expect("mailer");
+        let mailer =
+            Mailer::from_settings(Some(&sink.url()), Path::new("unused"), TIMEOUT).expect("mailer");
 
         let rejected = OutgoingEmail {
             to: "reject.me@example.org".to_owned(),
@@ -383,7 +421,8 @@ mod tests {
             listener.local_addr().expect("address").port()
         };
         let url = format!("smtp://127.0.0.1:{port}");
-        let mailer = Mailer::from_settings(Some(&url), Path::new("unused")).expect("mailer");
+        let mailer =
+            Mailer::from_settings(Some(&url), Path::new("unused"), TIMEOUT).expect("mailer");
 
         let error = mailer
             .deliver(&sample_email())
@@ -392,5 +431,36 @@ mod tests {
         assert!(matches!(error, MailError::Unavailable(_)), "{error:?}");
         assert!(!error.is_permanent());
         assert_eq!(error.smtp_code(), None);
+    }
+
+    #[tokio::test]
+    async fn a_silent_relay_times_out_as_transient() {
+        // Accepts connections and never says a word.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("smtp://{}", listener.local_addr().expect("address"));
+        let _held = tokio::spawn(async move {
+            let mut connections = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                connections.push(socket);
+            }
+        });
+        let mailer =
+            Mailer::from_settings(Some(&url), Path::new("unused"), Duration::from_millis(300))
+                .expect("mailer");
+
+        let started = std::time::Instant::now();
+        let error = mailer
+            .deliver(&sample_email())
+            .await
+            .expect_err("no greeting");
+        assert!(matches!(error, MailError::TimedOut(_)), "{error:?}");
+        assert!(!error.is_permanent());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -49,6 +49,10 @@ pub enum MailError {
     /// A 4xx answer, a refused or dropped connection, a timeout or a TLS failure.
     #[error("the smtp server could not take the email now")]
     Unavailable(#[source] lettre::transport::smtp::Error),
+
+    /// The relay did not finish taking the email in time.
+    #[error("the smtp server did not take the email within {0:?}")]
+    TimedOut(std::time::Duration),
 }
 
 impl MailError {
@@ -61,7 +65,10 @@ impl MailError {
             | MailError::Build(_)
             | MailError::InvalidSmtpUrl { .. }
             | MailError::Rejected(_) => true,
-            MailError::NoRuntime | MailError::Outbox { .. } | MailError::Unavailable(_) => false,
+            MailError::NoRuntime
+            | MailError::Outbox { .. }
+            | MailError::Unavailable(_)
+            | MailError::TimedOut(_) => false,
         }
     }
 

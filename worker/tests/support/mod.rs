@@ -23,6 +23,8 @@ use tokio::task::JoinHandle;
 pub const MAX_ATTEMPTS: i32 = 3;
 pub const MAIL_FROM: &str = "Helsingin kaupunki – palaute <noreply@palaute.hel.fi>";
 pub const PUBLIC_URL: &str = "https://palaute.hel.fi";
+/// Each SMTP step's bound, as the runtime would give it.
+pub const SMTP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a test waits for the worker before failing; a bound, never a measurement.
 const PATIENCE: Duration = Duration::from_secs(15);
@@ -49,6 +51,7 @@ pub fn worker_settings() -> WorkerSettings {
         max_attempts: MAX_ATTEMPTS,
         retry_base_ms: 10,
         retry_cap_seconds: 1,
+        ..WorkerSettings::default()
     }
 }
 
@@ -59,6 +62,16 @@ pub fn runner(store: &Store, mailer: Mailer) -> Runner {
 
 /// A runner whose pipeline gives the jobs it queues `max_attempts` attempts.
 pub fn runner_with_attempts(store: &Store, mailer: Mailer, max_attempts: i32) -> Runner {
+    runner_with(store, mailer, max_attempts, worker_settings())
+}
+
+/// A runner with its own worker settings.
+pub fn runner_with(
+    store: &Store,
+    mailer: Mailer,
+    max_attempts: i32,
+    settings: WorkerSettings,
+) -> Runner {
     let pipeline = Pipeline::new(
         store.clone(),
         Arc::new(Organisation::helsinki()),
@@ -69,7 +82,7 @@ pub fn runner_with_attempts(store: &Store, mailer: Mailer, max_attempts: i32) ->
     let email_sender = EmailSender::new(store.clone(), mailer);
     Runner::new(
         store.clone(),
-        worker_settings(),
+        settings,
         palaute_core::settings::RoutingSettings::default(),
         pipeline,
         email_sender,
