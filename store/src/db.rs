@@ -40,7 +40,10 @@ impl Store {
             .map_sqlx_sqlite_opts(|sqlite| {
                 sqlite
                     .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
+                    // FULL syncs the WAL on every commit: with NORMAL a power loss
+                    // could take back a case whose reference was already given out
+                    // (and the counter would give that reference out again).
+                    .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(10))
                     .foreign_keys(true)
                     .create_if_missing(true)
