@@ -9,6 +9,7 @@ pub mod email;
 pub mod i18n;
 pub mod org;
 pub mod settings;
+pub mod submission;
 pub mod text;
 pub mod token;
 
@@ -17,3 +18,4 @@ pub use email::{EmailAddress, EmailAddressError};
 pub use i18n::Localized;
 pub use org::{Category, Division, Organisation, OrganisationError, Unit};
 pub use settings::Settings;
+pub use submission::{Field, FieldError, FieldErrors, RawSubmission, Submission};

@@ -48,6 +48,30 @@ pub struct Location {
     pub address: Option<String>,
 }
 
+impl From<palaute_core::Submission> for NewCase {
+    fn from(submission: palaute_core::Submission) -> Self {
+        Self {
+            channel: submission.channel,
+            title: submission.title,
+            description: submission.description,
+            stated_language: submission.stated_language,
+            category_code: submission.category_code,
+            contact: submission.contact.map(|contact| ContactDetails {
+                name: contact.name,
+                email: contact.email.map(palaute_core::EmailAddress::into_string),
+                phone: contact.phone,
+            }),
+            location: submission.location.map(|place| Location {
+                lat: place.coordinates.map(|at| at.latitude),
+                lon: place.coordinates.map(|at| at.longitude),
+                address: place.address,
+            }),
+            idempotency_key: submission.idempotency_key,
+            fingerprint: submission.fingerprint,
+        }
+    }
+}
+
 /// What a submission produced.
 #[derive(Debug, Clone)]
 pub struct Submitted {

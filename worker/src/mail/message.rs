@@ -225,6 +225,43 @@ pub(crate) mod tests {
         }
     }
 
+    /// Intake accepts an address only if delivery can write to it: every address that
+    /// `EmailAddress::parse` accepts, out of many hostile variants, builds a message
+    /// and an envelope here.
+    #[test]
+    fn every_address_intake_accepts_builds_a_message_and_envelope() {
+        use palaute_testkit::fuzz::{Rng, mutate};
+        let seeds = [
+            "maija@example.com",
+            "maija.meikalainen+palaute@hel.fi",
+            "o'brien@example.co.uk",
+            "äiti@esimerkki.fi",
+            "user@münchen.de",
+            "a!#$%&*=?^_`{|}~-b@x-y.example",
+        ];
+        let mut rng = Rng::new(20_261_201);
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let candidate = mutate(&mut rng, &seeds);
+            let Ok(address) = palaute_core::EmailAddress::parse(&candidate) else {
+                continue;
+            };
+            accepted += 1;
+            let email = OutgoingEmail {
+                to: address.to_string(),
+                ..sample_email()
+            };
+            let message = build(&email, chrono::Utc::now()).unwrap_or_else(|error| {
+                panic!("{address}: accepted at intake, refused here: {error}")
+            });
+            assert_eq!(message.envelope().to().len(), 1, "{address}");
+        }
+        assert!(
+            accepted > 1_000,
+            "only {accepted} variants were accepted: the test lost its point"
+        );
+    }
+
     /// The header section of a rendered message, unfolded: `(name, raw value)`.
     pub(crate) fn header_fields(message: &[u8]) -> Vec<(String, String)> {
         let text = String::from_utf8_lossy(message);
