@@ -11,22 +11,21 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{ADMIN_TOKEN, outbox_files, palaute_command};
+use support::{ADMIN_TOKEN, faults, outbox_files, palaute_command};
 
-/// A `palaute serve` process on a free port over SQLite in its own data folder.
+/// A `palaute serve` process on a free port over SQLite in a data folder of its own,
+/// which it creates.
 struct Server {
-    child: Child,
+    process: Option<faults::Server>,
     url: String,
     address: String,
     http: reqwest::Client,
-    /// A folder `serve` creates inside `_scratch`.
     data_dir: std::path::PathBuf,
     _scratch: tempfile::TempDir,
 }
@@ -35,35 +34,21 @@ impl Server {
     fn start(settings: &[(&str, &str)]) -> Self {
         let scratch = tempfile::tempdir().expect("scratch folder");
         let data_dir = scratch.path().join("data");
+        let database_url = format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("palaute.db").display()
+        );
         let mut command = palaute_command();
-        command
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data_dir)
-            .env("PALAUTE_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("PALAUTE_WORKER__POLL_INTERVAL_MS", "50")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        command.env("PALAUTE_WORKER__POLL_INTERVAL_MS", "50");
         for (name, value) in settings {
             command.env(name, value);
         }
-        let mut child = command.spawn().expect("starting palaute serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("palaute serve ended before listening")
-                .expect("reading its output");
-            if let Some(rest) = line.strip_prefix("palaute is listening on ") {
-                let address = rest.split_whitespace().next().unwrap_or_default();
-                break address.trim_end_matches("/graphql").to_owned();
-            }
-        };
-        let address = url.trim_start_matches("http://").to_owned();
+        let process = faults::Server::start(command, &database_url, &data_dir, ADMIN_TOKEN);
+        let url = process.url.clone();
         Self {
-            child,
+            address: url.trim_start_matches("http://").to_owned(),
             url,
-            address,
+            process: Some(process),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -71,6 +56,10 @@ impl Server {
             data_dir,
             _scratch: scratch,
         }
+    }
+
+    fn pid(&self) -> u32 {
+        self.process.as_ref().map_or(0, faults::Server::pid)
     }
 
     /// Posts a raw body; returns the status, the `Retry-After` header and the JSON.
@@ -117,13 +106,13 @@ impl Server {
     }
 
     fn child_is_running(&self) -> bool {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()));
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()));
         stat.is_ok_and(|stat| !stat.contains(") Z "))
     }
 
     /// CPU time the server process has used (user + system).
     fn cpu_time(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
             .expect("reading the server's /proc stat");
         // Fields after the command name, which is in parentheses and may hold spaces.
         let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
@@ -149,8 +138,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(process) = self.process.take() {
+            process.kill();
+        }
     }
 }
 

@@ -67,6 +67,11 @@ impl Server {
         }
     }
 
+    /// The process id, to read its CPU time in `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL, and the process reaped.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
