@@ -21,8 +21,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use palaute_core::Settings;
 use serde_json::{Value, json};
+
+#[path = "support/mod.rs"]
+mod support;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -31,14 +33,8 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
     let data = tempfile::tempdir()?;
-    let token = "bench-admin-token-of-at-least-32-characters";
-    let mut settings = Settings {
-        data_dir: data.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse()?,
-        admin_token: Some(token.into()),
-        ..Settings::default()
-    };
-    settings.rate_limits.enabled = false;
+    let token = support::BENCH_TOKEN;
+    let settings = support::bench_settings(data.path());
     let server = palaute::runtime::start(settings, true).await?;
     let base = format!("http://{}", server.address);
     let http = reqwest::Client::new();

@@ -20,6 +20,10 @@
 )]
 
 #[path = "../tests/support/faults.rs"]
+#[allow(
+    dead_code,
+    reason = "the tests use parts of the harness this benchmark does not"
+)]
 mod faults;
 
 use std::process::{Command, ExitCode};

@@ -20,23 +20,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use palaute_core::Settings;
 use serde_json::json;
+
+#[path = "support/mod.rs"]
+mod support;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cases = flag("--cases").unwrap_or(2000);
     let concurrency = flag("--concurrency").unwrap_or(16).max(1);
     let data = tempfile::tempdir()?;
-    let mut settings = Settings {
-        data_dir: data.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse()?,
-        admin_token: Some("intake-benchmark-admin-token-0123456789".into()),
-        database_url: std::env::var("PALAUTE_BENCH_DATABASE_URL").ok(),
-        ..Settings::default()
-    };
-    // Every client is this machine: per-address limits would measure themselves.
-    settings.rate_limits.enabled = false;
+    let settings = support::bench_settings(data.path());
     let backend = if settings.database_url().starts_with("postgres") {
         "PostgreSQL"
     } else {

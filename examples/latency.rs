@@ -23,9 +23,12 @@
 
 use std::time::{Duration, Instant};
 
-use palaute_core::{CaseStatus, Reference, Settings};
+use palaute_core::{CaseStatus, Reference};
 use palaute_store::Store;
 use serde_json::json;
+
+#[path = "support/mod.rs"]
+mod support;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -34,16 +37,8 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
     let data = tempfile::tempdir()?;
-    let mut settings = Settings {
-        data_dir: data.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse()?,
-        admin_token: Some("bench-admin-token-of-at-least-32-characters".into()),
-        database_url: std::env::var("PALAUTE_BENCH_DATABASE_URL").ok(),
-        ..Settings::default()
-    };
+    let mut settings = support::bench_settings(data.path());
     settings.worker.poll_interval_ms = 500;
-    // One client submits everything: limits per client would measure the limiter.
-    settings.rate_limits.enabled = false;
     let database_url = settings.database_url();
     if let Ok(history) = std::env::var("PALAUTE_BENCH_ROUTING_HISTORY") {
         let (store, organisation) = palaute::runtime::open_store(&settings).await?;
