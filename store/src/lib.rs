@@ -19,6 +19,7 @@ mod reassignment;
 mod routing_models;
 mod schedules;
 mod search_queue;
+mod staff;
 
 pub use cases::{
     CaseEvent, CaseFilter, CasePage, CaseRecord, ContactDetails, EmailKind, Location, NewCase,
@@ -35,6 +36,7 @@ pub use routing_models::{
     TrainingExampleRecord,
 };
 pub use search_queue::IndexTicket;
+pub use staff::{ApiTokenRecord, StaffUserRecord};
 
 /// The current time at the precision both backends store (microseconds), so a value
 /// read back compares equal to the value written.

@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table. These are storage shapes only; the
 //! repositories turn them into the read models the rest of the system sees.
 
+pub mod api_token;
 pub mod case;
 pub mod case_contact;
 pub mod case_event;
@@ -14,5 +15,7 @@ pub mod reference_counter;
 pub mod routing_model;
 pub mod routing_prediction;
 pub mod schedule;
+pub mod staff_user;
+pub mod staff_user_unit;
 pub mod training_example;
 pub mod unit;

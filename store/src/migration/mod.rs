@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261127_000001_initial;
 mod m20261127_000002_routing_models;
 mod m20261201_000003_recipient_throttles;
+mod m20261201_000004_staff_accounts;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_initial::Migration),
             Box::new(m20261127_000002_routing_models::Migration),
             Box::new(m20261201_000003_recipient_throttles::Migration),
+            Box::new(m20261201_000004_staff_accounts::Migration),
         ]
     }
 }
