@@ -215,7 +215,7 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
     let state = AppState {
         schema,
         store: store.clone(),
-        auth: StaffAuth::new(Some(&token)),
+        auth: StaffAuth::new(Some(&token), store.clone()),
         policy,
         ready: Arc::clone(&ready),
     };

@@ -531,3 +531,26 @@ async fn the_data_folder_is_private() {
         "serve created the data folder"
     );
 }
+
+#[tokio::test]
+async fn guessing_tokens_is_rate_limited_before_it_costs_a_lookup() {
+    let server = Server::start(&[("PALAUTE_RATE_LIMITS__ENABLED", "true")]);
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for guess in 0..150 {
+        let (status, _) = server
+            .query("{ me { email } }", Some(&format!("plt_guess_{guess}")))
+            .await;
+        *statuses.entry(status).or_default() += 1;
+    }
+    // The default burst of failures is 60; a few more pass as the bucket refills.
+    let refused = statuses.get(&429).copied().unwrap_or(0);
+    assert!((80..=90).contains(&refused), "{statuses:?}");
+    // The check comes before the lookup, so while the address is out of guesses even a
+    // valid token from it waits (about a second: the bucket refills at 20 a second).
+    let (status, json) = server.query("{ me { email } }", Some(ADMIN_TOKEN)).await;
+    assert_eq!(
+        status, 429,
+        "the address is out of guesses for a while: {json}"
+    );
+    server.assert_healthy().await;
+}

@@ -1,28 +1,34 @@
-//! Who is asking. For now one bootstrap administrator token; staff accounts with unit
-//! scopes come later and will replace `StaffAuth` behind the same guard.
+//! Who is asking: nobody, a staff member with an API token (or the bootstrap
+//! administrator token), or someone whose credentials are wrong. Every staff field
+//! asks here, and gets the member whose role and scope it must respect.
 
 use async_graphql::Context;
 use palaute_core::token::{constant_time_eq, sha256_hex};
+use palaute_core::{StaffMember, StaffRole};
+use palaute_store::Store;
 
 use crate::errors::{Code, coded};
 
-/// Checks bearer tokens against the administrator token (compared as hashes, in
-/// constant time).
+/// Checks bearer tokens: the administrator token (compared as hashes, in constant
+/// time), then staff API tokens by their hash in the store. No cache: a revoked token
+/// or a disabled account fails on its next request.
 #[derive(Clone)]
 pub struct StaffAuth {
     admin_token_hash: Option<String>,
+    store: Store,
 }
 
 impl StaffAuth {
-    pub fn new(admin_token: Option<&str>) -> Self {
+    pub fn new(admin_token: Option<&str>, store: Store) -> Self {
         Self {
             admin_token_hash: admin_token
                 .filter(|token| !token.is_empty())
                 .map(|token| sha256_hex(token.as_bytes())),
+            store,
         }
     }
 
-    pub(crate) fn authenticate(&self, authorization: Option<&str>) -> Caller {
+    pub(crate) async fn authenticate(&self, authorization: Option<&str>) -> Caller {
         let Some(header) = authorization else {
             return Caller::Anonymous;
         };
@@ -32,37 +38,84 @@ impl StaffAuth {
         else {
             return Caller::Rejected;
         };
-        match &self.admin_token_hash {
-            Some(expected)
-                if constant_time_eq(expected, &sha256_hex(presented.trim().as_bytes())) =>
-            {
-                Caller::Admin
+        let presented_hash = sha256_hex(presented.trim().as_bytes());
+        if let Some(expected) = &self.admin_token_hash
+            && constant_time_eq(expected, &presented_hash)
+        {
+            return Caller::Staff(StaffMember::bootstrap_admin());
+        }
+        match self
+            .store
+            .staff_by_token_hash(&presented_hash, palaute_store::now())
+            .await
+        {
+            Ok(Some(member)) => Caller::Staff(member),
+            Ok(None) => Caller::Rejected,
+            Err(error) => {
+                tracing::error!(%error, "could not check a staff token");
+                Caller::Unverified
             }
-            _ => Caller::Rejected,
         }
     }
 }
 
 /// The caller of one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Caller {
     Anonymous,
-    /// Sent credentials that are not valid.
+    /// Sent credentials that are not valid (unknown, revoked or expired token, or a
+    /// disabled account).
     Rejected,
-    Admin,
+    /// Sent a token that could not be checked (the database did not answer).
+    Unverified,
+    Staff(StaffMember),
 }
 
-/// Fails unless the request carries valid staff credentials.
-pub(crate) fn require_staff(ctx: &Context<'_>) -> async_graphql::Result<()> {
+impl Caller {
+    pub(crate) fn staff(&self) -> Option<&StaffMember> {
+        match self {
+            Caller::Staff(member) => Some(member),
+            Caller::Anonymous | Caller::Rejected | Caller::Unverified => None,
+        }
+    }
+}
+
+/// The staff member making the request, or UNAUTHENTICATED.
+pub(crate) fn require_staff<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a StaffMember> {
     match ctx.data_opt::<Caller>() {
-        Some(Caller::Admin) => Ok(()),
+        Some(Caller::Staff(member)) => Ok(member),
         Some(Caller::Rejected) => Err(coded(
             Code::Unauthenticated,
-            "the bearer token is not valid",
+            "the bearer token is not valid (unknown, revoked or expired, or its account is disabled)",
         )),
-        _ => Err(coded(
+        Some(Caller::Unverified) => Err(coded(
+            Code::Internal,
+            "the bearer token could not be checked; try again",
+        )),
+        Some(Caller::Anonymous) | None => Err(coded(
             Code::Unauthenticated,
             "staff queries need an Authorization: Bearer token",
         )),
     }
+}
+
+/// The staff member making the request if their role is one of `roles`; FORBIDDEN for
+/// other staff.
+pub(crate) fn require_role<'a>(
+    ctx: &Context<'a>,
+    roles: &[StaffRole],
+) -> async_graphql::Result<&'a StaffMember> {
+    let member = require_staff(ctx)?;
+    if roles.contains(&member.role) {
+        return Ok(member);
+    }
+    let allowed: Vec<&str> = roles.iter().map(|role| role.code()).collect();
+    Err(coded(
+        Code::Forbidden,
+        format!(
+            "this needs the role {}; yours is {}",
+            allowed.join(" or "),
+            member.role
+        ),
+    ))
 }

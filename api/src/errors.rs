@@ -10,6 +10,7 @@ use tracing::error;
 pub enum Code {
     BadUserInput,
     Unauthenticated,
+    Forbidden,
     NotFound,
     Conflict,
     RateLimited,
@@ -21,6 +22,7 @@ impl Code {
         match self {
             Code::BadUserInput => "BAD_USER_INPUT",
             Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
             Code::NotFound => "NOT_FOUND",
             Code::Conflict => "CONFLICT",
             Code::RateLimited => "RATE_LIMITED",

@@ -61,6 +61,9 @@ pub struct RateLimits {
     submissions: Option<KeyedLimiter<IpAddr>>,
     anonymous: Option<KeyedLimiter<IpAddr>>,
     staff: Option<KeyedLimiter<String>>,
+    /// Tokens that failed to authenticate, per client address: once a client's bucket
+    /// is empty, its tokens are refused before they cost a database lookup.
+    failed_tokens: Option<KeyedLimiter<IpAddr>>,
 }
 
 impl RequestPolicy {
@@ -100,6 +103,11 @@ impl RequestPolicy {
                     limits.staff_requests_per_second,
                     Duration::from_secs(1),
                     limits.staff_burst,
+                ),
+                failed_tokens: limiter(
+                    limits.anonymous_requests_per_second,
+                    Duration::from_secs(1),
+                    limits.anonymous_burst,
                 ),
             }),
         }
@@ -187,10 +195,21 @@ async fn graphql(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    let caller = state.auth.authenticate(authorization);
     let now = Instant::now();
+    if authorization.is_some()
+        && let Some(limits) = &policy.rate_limits
+        && let Err(limited) = limits.peek_failed_tokens(client, now)
+    {
+        return rate_limited(limited);
+    }
+    let caller = state.auth.authenticate(authorization).await;
+    if caller == Caller::Rejected
+        && let Some(limits) = &policy.rate_limits
+    {
+        limits.count_failed_token(client, now);
+    }
     if let Some(limits) = &policy.rate_limits
-        && let Err(limited) = limits.check_request(caller, client, now)
+        && let Err(limited) = limits.check_request(&caller, client, now)
     {
         // The body is left unread, so the connection cannot carry another request.
         let mut response = rate_limited(limited);
@@ -250,13 +269,13 @@ async fn graphql(
         Err(error) => return shape_error(&error),
     };
     if shape.submissions > 0
-        && caller != Caller::Admin
+        && caller.staff().is_none()
         && let Some(limits) = &policy.rate_limits
         && let Err(limited) = limits.check_submission(client, now)
     {
         return rate_limited(limited);
     }
-    if caller != Caller::Admin && !policy.anonymous_introspection {
+    if caller.staff().is_none() && !policy.anonymous_introspection {
         batch = batch.disable_introspection();
     }
     // A panic inside async-graphql or a resolver must cost the request, not the
@@ -292,17 +311,28 @@ fn limiter<K: Eq + std::hash::Hash + Clone>(
 
 impl RateLimits {
     /// Every request: staff per credential, everyone else per client address.
-    fn check_request(&self, caller: Caller, client: IpAddr, now: Instant) -> Result<(), Limited> {
-        match caller {
-            Caller::Admin => self
+    fn check_request(&self, caller: &Caller, client: IpAddr, now: Instant) -> Result<(), Limited> {
+        match caller.staff() {
+            Some(member) => self
                 .staff
                 .as_ref()
-                .map_or(Ok(()), |staff| staff.check(&"admin".to_owned(), now)),
-            Caller::Anonymous | Caller::Rejected => {
-                self.anonymous.as_ref().map_or(Ok(()), |anonymous| {
-                    anonymous.check(&client_key(client), now)
-                })
-            }
+                .map_or(Ok(()), |staff| staff.check(&member.email, now)),
+            None => self.anonymous.as_ref().map_or(Ok(()), |anonymous| {
+                anonymous.check(&client_key(client), now)
+            }),
+        }
+    }
+
+    fn peek_failed_tokens(&self, client: IpAddr, now: Instant) -> Result<(), Limited> {
+        self.failed_tokens
+            .as_ref()
+            .map_or(Ok(()), |failed| failed.peek(&client_key(client), now))
+    }
+
+    fn count_failed_token(&self, client: IpAddr, now: Instant) {
+        if let Some(failed) = &self.failed_tokens {
+            // An empty bucket is what the next peek reports; nothing to do here.
+            let _ = failed.check(&client_key(client), now);
         }
     }
 

@@ -85,6 +85,7 @@ impl SearchFilterInput {
                 .channel
                 .map(|channel| palaute_core::Channel::from(channel).code().to_owned()),
             language: self.language.map(|language| language.code().to_owned()),
+            within_units: None,
         }
     }
 }
@@ -114,6 +115,7 @@ impl CaseFilterInput {
                 .collect(),
             created_after: self.created_after,
             created_before: self.created_before,
+            within_units: None,
         }
     }
 }

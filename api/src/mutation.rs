@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Object};
-use palaute_core::Organisation;
+use palaute_core::{Organisation, StaffRole};
 use palaute_store::{ModelRole, Reassigned, Reassignment, Store};
 use tracing::info;
 
-use crate::auth::require_staff;
+use crate::auth::require_role;
 use crate::errors::{Code, coded, from_store, not_found};
 use crate::inputs::{ReassignCaseInput, SubmitFeedbackInput};
 use crate::routing_types::RoutingModelView;
@@ -70,7 +70,9 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ReassignCaseInput,
     ) -> async_graphql::Result<CaseView> {
-        require_staff(ctx)?;
+        // Handlers will send cases back to triage through a flow of their own; moving
+        // cases between units is for triage and administrators.
+        let member = require_role(ctx, &[StaffRole::Admin, StaffRole::Triage])?;
         let organisation = ctx.data_unchecked::<Arc<Organisation>>();
         let valid = input.validate(organisation)?;
         let store = ctx.data_unchecked::<Store>();
@@ -86,7 +88,7 @@ impl Mutation {
                     case_id: case.id,
                     unit_code: valid.unit_code.clone(),
                     category_code: valid.category_code,
-                    actor: "staff:admin".to_owned(),
+                    actor: member.actor(),
                     note: valid.note,
                 },
                 max_attempts,
@@ -143,7 +145,7 @@ async fn set_model_role(
     version: i64,
     role: ModelRole,
 ) -> async_graphql::Result<RoutingModelView> {
-    require_staff(ctx)?;
+    require_role(ctx, &[StaffRole::Admin])?;
     let store = ctx.data_unchecked::<Store>();
     let now = palaute_store::now();
     let changed = match role {

@@ -4,17 +4,17 @@ use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object};
-use palaute_core::{CaseId, Organisation, Reference};
-use palaute_search_index::{SearchIndex, SearchQuery};
+use palaute_core::{CaseId, Organisation, Reference, StaffRole};
+use palaute_search_index::{SearchFilters, SearchIndex, SearchQuery};
 use palaute_store::Store;
 
-use crate::auth::require_staff;
+use crate::auth::{require_role, require_staff};
 use crate::errors::{bad_input, from_index, from_store, internal, not_found};
 use crate::inputs::{CaseFilterInput, SearchFilterInput};
 use crate::schema::Limits;
 use crate::types::{
     CaseConnectionFields, CaseView, CategoryView, FacetCount, Language, SearchFacets, SearchResult,
-    TrackedCase, UnitView,
+    StaffView, TrackedCase, UnitView,
 };
 
 const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -68,15 +68,22 @@ impl Query {
             .ok_or_else(|| not_found("no case with this reference and token"))
     }
 
-    /// One case by its reference. Staff only.
+    /// The staff member the bearer token belongs to. Staff only.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<StaffView> {
+        Ok(StaffView(require_staff(ctx)?.clone()))
+    }
+
+    /// One case by its reference. Staff only; a case outside the caller's units
+    /// answers exactly as a reference that does not exist.
     async fn case(&self, ctx: &Context<'_>, reference: String) -> async_graphql::Result<CaseView> {
-        require_staff(ctx)?;
+        let scope = require_staff(ctx)?.scope();
         let reference = parse_reference(&reference)?;
         let store = ctx.data_unchecked::<Store>();
         store
             .case_by_reference(&reference)
             .await
             .map_err(|error| from_store("loading a case", error))?
+            .filter(|case| scope.covers(case.unit_code.as_deref()))
             .map(CaseView)
             .ok_or_else(|| not_found(format!("no case {reference}")))
     }
@@ -89,7 +96,7 @@ impl Query {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CaseConnection> {
-        require_staff(ctx)?;
+        let scope = require_staff(ctx)?.scope();
         let first = page_size(ctx, first)?;
         let after = after
             .map(|cursor| {
@@ -100,7 +107,8 @@ impl Query {
             })
             .transpose()?;
         let store = ctx.data_unchecked::<Store>();
-        let filter = filter.unwrap_or_default().into_filter();
+        let mut filter = filter.unwrap_or_default().into_filter();
+        filter.within_units = scope.units().map(|units| units.iter().cloned().collect());
         let page = store
             .list_cases(&filter, first, after)
             .await
@@ -126,7 +134,7 @@ impl Query {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<crate::routing_types::RoutingModelView>> {
-        require_staff(ctx)?;
+        require_role(ctx, &[StaffRole::Admin, StaffRole::Triage])?;
         let store = ctx.data_unchecked::<Store>();
         let models = store
             .routing_models()
@@ -154,13 +162,16 @@ impl Query {
         offset: Option<i32>,
         filter: Option<SearchFilterInput>,
     ) -> async_graphql::Result<SearchResult> {
-        require_staff(ctx)?;
+        let scope = require_staff(ctx)?.scope();
         let limit = page_size(ctx, first)? as usize;
         let offset = usize::try_from(offset.unwrap_or(0))
             .map_err(|_| bad_input("offset", "offset must not be negative"))?;
         let request = SearchQuery {
             text: query,
-            filters: filter.unwrap_or_default().into_filters(),
+            filters: SearchFilters {
+                within_units: scope.units().map(|units| units.iter().cloned().collect()),
+                ..filter.unwrap_or_default().into_filters()
+            },
             limit,
             offset,
         };

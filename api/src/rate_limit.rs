@@ -67,6 +67,26 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
         }
     }
 
+    /// Whether `key` could take a request now, without taking it.
+    pub fn peek(&self, key: &K, now: Instant) -> Result<(), Limited> {
+        let full_at = match self.full_at.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let start = full_at
+            .get(key)
+            .copied()
+            .filter(|at| *at > now)
+            .unwrap_or(now);
+        let ahead = (start + self.quota.interval).saturating_duration_since(now);
+        if ahead > self.quota.tolerance {
+            return Err(Limited {
+                retry_after: ahead - self.quota.tolerance,
+            });
+        }
+        Ok(())
+    }
+
     /// Takes one request from `key`'s bucket, or says how long to wait.
     pub fn check(&self, key: &K, now: Instant) -> Result<(), Limited> {
         let mut full_at = match self.full_at.lock() {
@@ -126,6 +146,12 @@ mod tests {
         let refused = limiter.check(&"a", start).expect_err("over the burst");
         assert_eq!(refused.retry_after, Duration::from_secs(6));
         assert_eq!(refused.retry_after_seconds(), 6);
+        assert!(
+            limiter.peek(&"a", start).is_err(),
+            "peeking sees the empty bucket"
+        );
+        assert!(limiter.peek(&"b", start).is_ok());
+        assert!(limiter.peek(&"b", start).is_ok(), "peeking takes nothing");
         // One request's worth of time later, one more passes, and only one.
         let later = start + Duration::from_secs(6);
         assert!(limiter.check(&"a", later).is_ok());

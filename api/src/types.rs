@@ -419,3 +419,41 @@ pub struct CaseConnectionFields {
     /// How many cases the filter matches, over all pages.
     pub total_count: u64,
 }
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "palaute_core::StaffRole")]
+/// What a staff member may do.
+pub enum StaffRole {
+    /// Everything: every case, routing models, accounts.
+    Admin,
+    /// Every unit's cases; may reassign any of them.
+    Triage,
+    /// The cases of their own units.
+    Handler,
+}
+
+/// A staff member: who a bearer token belongs to.
+pub struct StaffView(pub palaute_core::StaffMember);
+
+#[Object(name = "StaffMember")]
+impl StaffView {
+    /// The account's email address (`admin` for the bootstrap administrator token).
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    async fn role(&self) -> StaffRole {
+        self.0.role.into()
+    }
+
+    /// The units whose cases a handler works on; empty for roles that see every unit.
+    async fn units(&self, ctx: &Context<'_>) -> Vec<UnitView> {
+        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        self.0
+            .units
+            .iter()
+            .filter_map(|code| organisation.unit(code))
+            .map(|unit| UnitView::new(organisation, unit, Language::Fi))
+            .collect()
+    }
+}

@@ -6,7 +6,7 @@ mod syntax;
 use serde::{Deserialize, Serialize};
 use tantivy::query::{
     AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, Occur, Query,
-    QueryParser, TermQuery,
+    QueryParser, TermQuery, TermSetQuery,
 };
 use tantivy::query_grammar::{Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -54,6 +54,10 @@ pub struct SearchFilters {
     pub channel: Option<String>,
     /// `fi`, `sv`, `en`, or [`UNDETERMINED_LANGUAGE`](crate::UNDETERMINED_LANGUAGE).
     pub language: Option<String>,
+    /// The searcher's scope: only cases of these units exist for this search (hits,
+    /// counts and facets alike). `None` for a searcher who sees every case; an empty
+    /// list matches nothing.
+    pub within_units: Option<Vec<String>>,
 }
 
 /// One page of matching cases, with counts over all of them.
@@ -204,6 +208,16 @@ pub(crate) fn plan(
     .into_iter()
     .filter_map(|(field, value)| Some((Occur::Must, exact_match(field, value.as_deref()?))))
     .collect();
+    if let Some(units) = &filters.within_units {
+        let terms = units
+            .iter()
+            .map(|unit| Term::from_field_text(fields.unit_code, unit));
+        let in_scope = TermSetQuery::new(terms);
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(Box::new(in_scope), 0.0)),
+        ));
+    }
     if clauses.is_empty() {
         return Ok((text_query, ranking));
     }

@@ -130,6 +130,9 @@ pub struct CaseFilter {
     pub languages: Vec<String>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
+    /// The caller's scope: only cases of these units exist for this listing, its count
+    /// included. `None` for a caller who sees every case; empty matches nothing.
+    pub within_units: Option<Vec<String>>,
 }
 
 /// One page of cases, newest first.
@@ -765,6 +768,9 @@ fn filter_condition(filter: &CaseFilter) -> Condition {
     }
     if let Some(before) = filter.created_before {
         condition = condition.add(case::Column::CreatedAt.lt(before));
+    }
+    if let Some(units) = &filter.within_units {
+        condition = condition.add(case::Column::UnitCode.is_in(units.clone()));
     }
     condition
 }

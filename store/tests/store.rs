@@ -448,6 +448,20 @@ async fn listing_filters_counts_and_pages(database: TestDatabase) {
             .total_count,
         1
     );
+    // A scope narrows every listing and its count; unrouted cases have no unit yet.
+    for (units, expected) in [
+        (vec!["rakennusvirasto".to_owned()], 1),
+        (vec!["hkl".to_owned()], 0),
+        (Vec::new(), 0),
+    ] {
+        let scoped = CaseFilter {
+            within_units: Some(units.clone()),
+            ..Default::default()
+        };
+        let page = store.list_cases(&scoped, 10, None).await.expect("list");
+        assert_eq!(page.total_count, expected, "{units:?}");
+        assert_eq!(page.cases.len() as u64, expected, "{units:?}");
+    }
     let future = CaseFilter {
         created_after: Some(Utc::now() + chrono::Duration::hours(1)),
         ..Default::default()

@@ -90,6 +90,13 @@ impl TestApp {
         response.json().await.expect("a JSON response")
     }
 
+    /// A connection of the test's own to the app's database.
+    pub async fn store(&self) -> palaute_store::Store {
+        palaute_store::Store::connect(&self._database.url, 2)
+            .await
+            .expect("connecting to the test database")
+    }
+
     pub async fn staff(&self, query: &str, variables: Value) -> Value {
         self.graphql(query, variables, Some(ADMIN_TOKEN)).await
     }

@@ -305,6 +305,35 @@ fn facets_count_all_matches_most_frequent_first() {
     );
 }
 
+/// A scope is part of the query: hits, the total and every facet count only the cases
+/// of the searcher's units, with or without text.
+#[test]
+fn scope_limits_hits_counts_and_facets() {
+    let index = memory_index_with(&routed_cases());
+    let everything = index
+        .search(&filtered(SearchFilters::default()))
+        .expect("search succeeds");
+    let mut scoped = filtered(SearchFilters {
+        within_units: Some(vec!["parks".to_owned()]),
+        ..SearchFilters::default()
+    });
+    let results = index.search(&scoped).expect("search succeeds");
+    assert_eq!(results.total_count, 1);
+    assert!(everything.total_count > results.total_count);
+    assert_eq!(results.facets.unit_code, [("parks".to_owned(), 1)]);
+    let in_scope: u64 = results.facets.status.iter().map(|(_, count)| count).sum();
+    assert_eq!(in_scope, 1, "facets count only cases in scope");
+    // A unit filter outside the scope finds nothing rather than widening it.
+    scoped.filters.unit_code = Some("streets".to_owned());
+    assert_eq!(index.search(&scoped).expect("search").total_count, 0);
+    // No units at all: nothing.
+    let nothing = filtered(SearchFilters {
+        within_units: Some(Vec::new()),
+        ..SearchFilters::default()
+    });
+    assert_eq!(index.search(&nothing).expect("search").total_count, 0);
+}
+
 #[test]
 fn upsert_replaces_the_earlier_version_of_a_case() {
     let index = memory_index_with(&[case(7, Some(Language::En), "Broken bench")]);
