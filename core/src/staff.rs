@@ -96,7 +96,10 @@ mod tests {
         let scope = handler.scope();
         assert!(scope.covers(Some("rakennusvirasto")));
         assert!(!scope.covers(Some("hkl")));
-        assert!(!scope.covers(None), "a case still being routed is nobody's yet");
+        assert!(
+            !scope.covers(None),
+            "a case still being routed is nobody's yet"
+        );
         let triage = StaffMember {
             role: StaffRole::Triage,
             ..handler
