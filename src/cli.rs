@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use palaute_core::{EmailAddress, StaffRole};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -73,6 +74,16 @@ pub enum Command {
         #[command(subcommand)]
         command: ModelsCommand,
     },
+    /// Staff accounts: add, list and disable them.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Staff API tokens: create (shown once), list and revoke them.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -113,6 +124,52 @@ pub enum ModelsCommand {
         #[arg(long, value_name = "VERSION")]
         with: Option<i64>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff account.
+    Add {
+        #[arg(long, value_name = "EMAIL", value_parser = EmailAddress::parse)]
+        email: EmailAddress,
+        /// admin (everything), triage (every unit's cases) or handler (their units').
+        #[arg(long, value_name = "ROLE", value_parser = parse_role)]
+        role: StaffRole,
+        /// A unit the person works for (a handler needs at least one); may be repeated.
+        #[arg(long = "unit", value_name = "CODE")]
+        units: Vec<String>,
+    },
+    /// Every staff account with its role, units and whether it is disabled.
+    List,
+    /// Disable an account: its tokens stop working at once.
+    Disable {
+        #[arg(long, value_name = "EMAIL", value_parser = EmailAddress::parse)]
+        email: EmailAddress,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for an account. The token is printed once, as the last
+    /// line; only its hash is stored.
+    Create {
+        #[arg(long, value_name = "EMAIL", value_parser = EmailAddress::parse)]
+        email: EmailAddress,
+        /// Days until the token stops working (default: until revoked).
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        expires_in: Option<u32>,
+    },
+    /// Every token's id, owner, creation, expiry and revocation (never the token).
+    List,
+    /// Stop a token from working.
+    Revoke { id: i64 },
+}
+
+fn parse_role(text: &str) -> Result<StaffRole, String> {
+    StaffRole::from_code(&text.to_lowercase()).ok_or_else(|| {
+        let roles: Vec<&str> = StaffRole::ALL.iter().map(|role| role.code()).collect();
+        format!("no role {text:?}; give one of {}", roles.join(", "))
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -50,6 +50,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::routing_models::models(&store, &command).await?;
             store.close().await?;
         }
+        Command::User { command } => {
+            let (store, _) = runtime::open_store(&settings()?).await?;
+            let outcome = crate::staff_accounts::users(&store, &command).await;
+            store.close().await?;
+            outcome?;
+        }
+        Command::Token { command } => {
+            let (store, _) = runtime::open_store(&settings()?).await?;
+            let outcome = crate::staff_accounts::tokens(&store, &command).await;
+            store.close().await?;
+            outcome?;
+        }
         Command::Migrate => {
             let (store, organisation) = runtime::open_store(&settings()?).await?;
             println!(

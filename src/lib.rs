@@ -9,3 +9,4 @@ pub mod eval_language;
 pub mod eval_routing;
 pub mod routing_models;
 pub mod runtime;
+pub mod staff_accounts;

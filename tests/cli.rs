@@ -157,3 +157,151 @@ fn a_short_admin_token_is_refused() {
     let errors = String::from_utf8_lossy(&output.stderr);
     assert!(errors.contains("at least 32"), "{errors}");
 }
+
+/// Runs `palaute ARGS --data-dir FOLDER` and returns its exit status, stdout and stderr.
+fn run_in(folder: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = palaute()
+        .args(args)
+        .arg("--data-dir")
+        .arg(folder)
+        .output()
+        .expect("run");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn staff_accounts_are_added_listed_and_disabled() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let (ok, out, err) = run_in(
+        folder.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "Maija@Hel.fi",
+            "--role",
+            "handler",
+            "--unit",
+            "rakennusvirasto",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("maija@hel.fi (handler)"), "{out}");
+
+    let (ok, out, err) = run_in(folder.path(), &["user", "list"]);
+    assert!(ok, "{out}{err}");
+    let row = out
+        .lines()
+        .find(|line| line.starts_with("maija@hel.fi"))
+        .unwrap_or_else(|| panic!("no row for the handler in:\n{out}"));
+    assert!(row.contains("handler") && row.contains("rakennusvirasto") && row.ends_with("no"));
+
+    // Refusals name what is wrong and add nothing.
+    for (args, expected) in [
+        (
+            vec![
+                "--email",
+                "x@hel.fi",
+                "--role",
+                "handler",
+                "--unit",
+                "no-such-unit",
+            ],
+            "unknown unit \"no-such-unit\"",
+        ),
+        (
+            vec!["--email", "x@hel.fi", "--role", "handler"],
+            "needs at least one unit",
+        ),
+        (
+            vec!["--email", "maija@hel.fi", "--role", "admin"],
+            "already exists",
+        ),
+        (
+            vec!["--email", "not-an-address", "--role", "admin"],
+            "--email",
+        ),
+    ] {
+        let (ok, out, err) = run_in(folder.path(), &[&["user", "add"], &args[..]].concat());
+        assert!(!ok, "{args:?} succeeded: {out}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    let (_, out, _) = run_in(folder.path(), &["user", "list"]);
+    assert_eq!(out.lines().count(), 2, "a header and one account:\n{out}");
+
+    let (ok, _, err) = run_in(
+        folder.path(),
+        &["user", "disable", "--email", "nobody@hel.fi"],
+    );
+    assert!(!ok);
+    assert!(err.contains("no staff account for nobody@hel.fi"), "{err}");
+    let (ok, out, err) = run_in(
+        folder.path(),
+        &["user", "disable", "--email", "maija@hel.fi"],
+    );
+    assert!(ok, "{out}{err}");
+    let (_, out, _) = run_in(folder.path(), &["user", "list"]);
+    assert!(out.contains("since "), "{out}");
+}
+
+#[test]
+fn an_api_token_is_printed_once_listed_without_it_and_revoked() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let (ok, out, err) = run_in(
+        folder.path(),
+        &["user", "add", "--email", "admin@hel.fi", "--role", "admin"],
+    );
+    assert!(ok, "{out}{err}");
+
+    let (ok, out, err) = run_in(
+        folder.path(),
+        &[
+            "token",
+            "create",
+            "--email",
+            "admin@hel.fi",
+            "--expires-in",
+            "30",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    let token = out.lines().last().expect("a last line");
+    assert!(token.starts_with("plt_"), "{out}");
+    assert_eq!(
+        token.len(),
+        "plt_".len() + 43,
+        "32 bytes, base64url: {token}"
+    );
+    assert!(out.contains("token 1 for admin@hel.fi"), "{out}");
+
+    let (ok, out, err) = run_in(folder.path(), &["token", "list"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        !out.contains(token),
+        "the token is never shown again:\n{out}"
+    );
+    let row = out
+        .lines()
+        .find(|line| line.starts_with('1'))
+        .unwrap_or_else(|| panic!("no row for token 1 in:\n{out}"));
+    assert!(row.contains("admin@hel.fi") && row.ends_with("no"), "{row}");
+
+    let (ok, out, err) = run_in(folder.path(), &["token", "revoke", "1"]);
+    assert!(ok, "{out}{err}");
+    let (_, out, _) = run_in(folder.path(), &["token", "list"]);
+    assert!(!out.lines().any(|line| line.ends_with("no")), "{out}");
+    let (ok, _, err) = run_in(folder.path(), &["token", "revoke", "99"]);
+    assert!(!ok);
+    assert!(err.contains("no API token 99"), "{err}");
+
+    let (ok, _, err) = run_in(
+        folder.path(),
+        &["token", "create", "--email", "nobody@hel.fi"],
+    );
+    assert!(!ok);
+    assert!(err.contains("no staff account for nobody@hel.fi"), "{err}");
+}
