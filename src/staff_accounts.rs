@@ -1,59 +1,14 @@
 //! `palaute user` and `palaute token`: staff accounts and their opaque API tokens.
 //!
-//! A token is 32 random bytes, base64url without padding, behind the prefix `plt_` so
-//! that a leaked one is recognisable (secret scanners, logs). It is printed once; the
-//! store keeps only its SHA-256, and a lookup hashes the presented token the same way.
+//! A token (`core::token::new_api_token`) is printed once; the store keeps only its
+//! SHA-256, and a lookup hashes the presented token the same way.
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
-use palaute_core::token::sha256_hex;
+use palaute_core::token::new_api_token;
 use palaute_store::{StaffUserRecord, Store};
-use rand::RngCore;
 
 use crate::cli::{TokenCommand, UserCommand};
-
-/// What every staff API token starts with.
-pub const API_TOKEN_PREFIX: &str = "plt_";
-
-/// A new API token and the hash to store: `(token, sha256_hex(token))`.
-pub fn new_api_token() -> (String, String) {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = format!("{API_TOKEN_PREFIX}{}", base64url(&bytes));
-    let hash = api_token_hash(&token);
-    (token, hash)
-}
-
-/// The stored form of a presented token.
-pub fn api_token_hash(token: &str) -> String {
-    sha256_hex(token.as_bytes())
-}
-
-/// Base64url without padding (RFC 4648 §5). Written out because the root crate does
-/// not otherwise depend on a base64 crate; the tests pin it to the RFC's vectors.
-fn base64url(bytes: &[u8]) -> String {
-    fn symbol(sextet: u32) -> char {
-        // Masked to six bits, so every arm's arithmetic stays in range.
-        let sextet = (sextet & 0x3f) as u8;
-        char::from(match sextet {
-            0..=25 => b'A' + sextet,
-            26..=51 => b'a' + (sextet - 26),
-            52..=61 => b'0' + (sextet - 52),
-            62 => b'-',
-            _ => b'_',
-        })
-    }
-    let mut encoded = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let byte = |at: usize| u32::from(chunk.get(at).copied().unwrap_or(0));
-        let group = (byte(0) << 16) | (byte(1) << 8) | byte(2);
-        // n input bytes carry n + 1 symbols' worth of bits.
-        for shift in [18, 12, 6, 0].into_iter().take(chunk.len() + 1) {
-            encoded.push(symbol(group >> shift));
-        }
-    }
-    encoded
-}
 
 pub async fn users(store: &Store, command: &UserCommand) -> anyhow::Result<()> {
     match command {
@@ -206,39 +161,4 @@ fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
         line(row.iter().map(String::as_str).collect());
     }
     text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64url_matches_the_rfc_vectors() {
-        for (input, expected) in [
-            ("", ""),
-            ("f", "Zg"),
-            ("fo", "Zm8"),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg"),
-            ("fooba", "Zm9vYmE"),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64url(input.as_bytes()), expected, "{input:?}");
-        }
-        // The two symbols where base64url differs from base64.
-        assert_eq!(base64url(&[0xfb, 0xff, 0xbf]), "-_-_");
-    }
-
-    #[test]
-    fn a_new_token_is_prefixed_random_and_stored_as_its_hash() {
-        let (token, hash) = new_api_token();
-        let (other, _) = new_api_token();
-        assert!(token.starts_with(API_TOKEN_PREFIX));
-        // 32 bytes are 43 base64 symbols without padding.
-        assert_eq!(token.len(), API_TOKEN_PREFIX.len() + 43);
-        assert_ne!(token, other);
-        assert_eq!(hash, sha256_hex(token.as_bytes()));
-        assert_eq!(api_token_hash(&token), hash);
-        assert!(!hash.contains(&token));
-    }
 }

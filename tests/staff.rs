@@ -11,7 +11,7 @@
 
 mod support;
 
-use palaute_core::token::sha256_hex;
+use palaute_core::token::api_token_hash;
 use palaute_core::{EmailAddress, StaffRole};
 use palaute_store::Store;
 use palaute_testkit::{TestDatabase, on_every_backend};
@@ -43,7 +43,7 @@ async fn account(
     }
     let token = format!("plt_test_{}", rand_suffix());
     store
-        .create_api_token(&email, &sha256_hex(token.as_bytes()), expires_at, now)
+        .create_api_token(&email, &api_token_hash(&token), expires_at, now)
         .await
         .expect("creating a token");
     token

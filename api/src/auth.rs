@@ -3,7 +3,7 @@
 //! asks here, and gets the member whose role and scope it must respect.
 
 use async_graphql::Context;
-use palaute_core::token::{constant_time_eq, sha256_hex};
+use palaute_core::token::{api_token_hash, constant_time_eq};
 use palaute_core::{StaffMember, StaffRole};
 use palaute_store::Store;
 
@@ -23,7 +23,7 @@ impl StaffAuth {
         Self {
             admin_token_hash: admin_token
                 .filter(|token| !token.is_empty())
-                .map(|token| sha256_hex(token.as_bytes())),
+                .map(api_token_hash),
             store,
         }
     }
@@ -38,7 +38,7 @@ impl StaffAuth {
         else {
             return Caller::Rejected;
         };
-        let presented_hash = sha256_hex(presented.trim().as_bytes());
+        let presented_hash = api_token_hash(presented);
         if let Some(expected) = &self.admin_token_hash
             && constant_time_eq(expected, &presented_hash)
         {

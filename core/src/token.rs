@@ -32,6 +32,26 @@ impl TrackingToken {
     }
 }
 
+/// What every staff API token starts with, so that a leaked one is recognisable
+/// (secret scanners, logs).
+pub const API_TOKEN_PREFIX: &str = "plt_";
+
+/// A new staff API token, 32 random bytes in base64url behind [`API_TOKEN_PREFIX`], and
+/// the hash the store keeps: `(token, api_token_hash(token))`.
+pub fn new_api_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = format!("{API_TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let hash = api_token_hash(&token);
+    (token, hash)
+}
+
+/// The stored form of a presented bearer token (surrounding whitespace ignored), for
+/// the administrator token and staff API tokens alike.
+pub fn api_token_hash(token: &str) -> String {
+    sha256_hex(token.trim().as_bytes())
+}
+
 /// Hex SHA-256 of a byte string.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -97,6 +117,23 @@ pub fn idempotency_key_hash(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_api_token_is_prefixed_random_and_stored_as_its_hash() {
+        let (token, hash) = new_api_token();
+        let (other, _) = new_api_token();
+        assert!(token.starts_with(API_TOKEN_PREFIX));
+        // 32 bytes are 43 base64url symbols without padding.
+        assert_eq!(token.len(), API_TOKEN_PREFIX.len() + 43);
+        assert!(
+            token[API_TOKEN_PREFIX.len()..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_ne!(token, other);
+        assert_eq!(hash, sha256_hex(token.as_bytes()));
+        assert_eq!(api_token_hash(&format!(" {token}\n")), hash);
+    }
 
     #[test]
     fn tokens_are_unique_and_hash_stably() {
