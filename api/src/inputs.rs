@@ -3,6 +3,7 @@
 
 use async_graphql::InputObject;
 use chrono::{DateTime, Utc};
+use palaute_core::submission::{known_category, too_long};
 use palaute_core::text::normalize_optional;
 use palaute_core::{Field, FieldErrors, Organisation, RawSubmission, Submission};
 use palaute_search_index::SearchFilters;
@@ -192,34 +193,6 @@ fn field_errors(errors: &FieldErrors) -> Invalid {
     })
 }
 
-/// The normalised category code, if given, after checking the organisation has it.
-fn known_category(
-    organisation: &Organisation,
-    code: Option<&str>,
-) -> Result<Option<String>, Invalid> {
-    let code = normalize_optional(code);
-    if let Some(code) = &code
-        && organisation.category(code).is_none()
-    {
-        return Err(bad_input(
-            "categoryCode",
-            format!("unknown category {code:?}; the query `categories` lists them"),
-        ));
-    }
-    Ok(code)
-}
-
-fn check_length(field: &str, value: &str, max_chars: usize) -> Result<(), Invalid> {
-    let length = value.chars().count();
-    if length > max_chars {
-        return Err(bad_input(
-            field,
-            format!("{field} is {length} characters long; at most {max_chars} are accepted"),
-        ));
-    }
-    Ok(())
-}
-
 const MAX_NOTE_CHARS: usize = 2_000;
 
 /// A staff decision: the unit (and optionally the category) a case belongs to.
@@ -260,10 +233,14 @@ impl ReassignCaseInput {
                 "a case cannot be assigned to the triage unit; choose the unit that handles it",
             ));
         }
-        let category_code = known_category(organisation, self.category_code.as_deref())?;
+        let category_code = known_category(organisation, self.category_code.as_deref())
+            .map_err(|message| bad_input("categoryCode", message))?;
         let note = normalize_optional(self.note.as_deref());
-        if let Some(note) = &note {
-            check_length("note", note, MAX_NOTE_CHARS)?;
+        if let Some(message) = note
+            .as_deref()
+            .and_then(|note| too_long("note", note, MAX_NOTE_CHARS))
+        {
+            return Err(bad_input("note", message));
         }
         Ok(ValidReassignment {
             reference,

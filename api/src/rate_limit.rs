@@ -69,32 +69,21 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
 
     /// Whether `key` could take a request now, without taking it.
     pub fn peek(&self, key: &K, now: Instant) -> Result<(), Limited> {
-        let full_at = match self.full_at.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let start = full_at
-            .get(key)
-            .copied()
-            .filter(|at| *at > now)
-            .unwrap_or(now);
-        let ahead = (start + self.quota.interval).saturating_duration_since(now);
-        if ahead > self.quota.tolerance {
-            return Err(Limited {
-                retry_after: ahead - self.quota.tolerance,
-            });
-        }
-        Ok(())
+        self.take(key, now, false)
     }
 
     /// Takes one request from `key`'s bucket, or says how long to wait.
     pub fn check(&self, key: &K, now: Instant) -> Result<(), Limited> {
+        self.take(key, now, true)
+    }
+
+    fn take(&self, key: &K, now: Instant, commit: bool) -> Result<(), Limited> {
         let mut full_at = match self.full_at.lock() {
             Ok(guard) => guard,
             // A panic elsewhere while holding the lock leaves plain data behind.
             Err(poisoned) => poisoned.into_inner(),
         };
-        if full_at.len() > SWEEP_ABOVE {
+        if commit && full_at.len() > SWEEP_ABOVE {
             full_at.retain(|_, at| *at > now);
         }
         let start = full_at
@@ -109,7 +98,9 @@ impl<K: Eq + Hash + Clone> KeyedLimiter<K> {
                 retry_after: ahead - self.quota.tolerance,
             });
         }
-        full_at.insert(key.clone(), next);
+        if commit {
+            full_at.insert(key.clone(), next);
+        }
         Ok(())
     }
 }

@@ -336,6 +336,20 @@ struct LocalMeasure {
     spreads: Vec<(Name, bool, usize)>,
 }
 
+impl LocalMeasure {
+    /// The whole measure, given each spread fragment's (an unknown fragment adds
+    /// nothing: validation reports it).
+    fn with_spreads(&self, measured: impl Fn(&Name) -> Option<Measure>) -> Measure {
+        let mut measure = self.own;
+        for (target, at_top, depth) in &self.spreads {
+            if let Some(inner) = measured(target) {
+                measure.absorb(&inner, *at_top, *depth);
+            }
+        }
+        measure
+    }
+}
+
 fn measure_local(selection_set: &SelectionSet) -> LocalMeasure {
     let mut local = LocalMeasure::default();
     // The text nesting check bounds this recursion before the document was parsed.
@@ -414,12 +428,7 @@ fn measure_fragments(
                 }
                 continue;
             }
-            let mut measure = local.own;
-            for (target, at_top, depth) in &local.spreads {
-                if let Some(inner) = done.get(target) {
-                    measure.absorb(inner, *at_top, *depth);
-                }
-            }
+            let measure = local.with_spreads(|target| done.get(target).copied());
             if measure.depth > limits.max_selection_depth {
                 return Err(selection_too_deep(limits, &format!("in fragment {name}")));
             }
@@ -443,11 +452,7 @@ fn measure_document(
     let mut totals = Totals::default();
     for (_, operation) in document.operations.iter() {
         let local = measure_local(&operation.node.selection_set.node);
-        let mut measure = local.own;
-        for (target, at_top, depth) in &local.spreads {
-            let inner = fragments.get(target).copied().unwrap_or_default();
-            measure.absorb(&inner, *at_top, *depth);
-        }
+        let measure = local.with_spreads(|target| fragments.get(target).copied());
         if measure.depth > limits.max_selection_depth {
             return Err(selection_too_deep(limits, "in an operation"));
         }

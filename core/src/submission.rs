@@ -168,15 +168,11 @@ impl Submission {
         {
             refuse(Field::Title, message);
         }
-        let category_code = normalize_optional(raw.category_code.as_deref());
-        if let Some(code) = &category_code
-            && organisation.category(code).is_none()
-        {
-            refuse(
-                Field::CategoryCode,
-                format!("unknown category {code:?}; the list of categories names them"),
-            );
-        }
+        let category_code = known_category(organisation, raw.category_code.as_deref())
+            .unwrap_or_else(|message| {
+                refuse(Field::CategoryCode, message);
+                None
+            });
 
         let name = normalize_optional(raw.contact_name.as_deref());
         if let Some(message) = name
@@ -312,7 +308,25 @@ impl Submission {
     }
 }
 
-fn too_long(what: &str, value: &str, max_chars: usize) -> Option<String> {
+/// The normalised category code, if one was given, after checking the organisation
+/// offers it; the message says why not. Every door that takes a category uses this.
+pub fn known_category(
+    organisation: &Organisation,
+    code: Option<&str>,
+) -> Result<Option<String>, String> {
+    let code = normalize_optional(code);
+    if let Some(code) = &code
+        && organisation.category(code).is_none()
+    {
+        return Err(format!(
+            "unknown category {code:?}; the list of categories names them"
+        ));
+    }
+    Ok(code)
+}
+
+/// Why `value` is too long, counted in characters, or `None` when it fits.
+pub fn too_long(what: &str, value: &str, max_chars: usize) -> Option<String> {
     let length = value.chars().count();
     (length > max_chars)
         .then(|| format!("{what} is {length} characters long; at most {max_chars} are accepted"))
