@@ -11,13 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_graphql::{BatchRequest, BatchResponse};
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 use palaute_core::Settings;
 use palaute_store::Store;
 use serde_json::json;
@@ -219,12 +219,12 @@ async fn graphql(
 
     let bytes = match tokio::time::timeout(
         policy.body_read_timeout,
-        to_bytes(body, policy.max_body_bytes),
+        read_body(body, policy.max_body_bytes),
     )
     .await
     {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => {
+        Ok(Ok(BodyRead::Complete(bytes))) => bytes,
+        Ok(Ok(BodyRead::TooLarge { drained })) => {
             let mut response = request_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
@@ -232,8 +232,18 @@ async fn graphql(
                     policy.max_body_bytes
                 ),
             );
-            // The rest of the body is never read, so this connection cannot carry
-            // another request: tell the client not to reuse it.
+            if !drained {
+                // The rest of the body was never read, so this connection cannot
+                // carry another request: tell the client not to reuse it.
+                close_connection(&mut response);
+            }
+            return response;
+        }
+        Ok(Err(_)) => {
+            let mut response = request_error(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read".into(),
+            );
             close_connection(&mut response);
             return response;
         }
@@ -483,5 +493,43 @@ mod tests {
         let garbage = forwarded(&["not an address"]);
         assert_eq!(client_address(&garbage, Some(peer), 1), peer);
         assert_eq!(client_address(&HeaderMap::new(), Some(peer), 1), peer);
+    }
+}
+
+/// How many times the body limit an oversized body is still read (and thrown away)
+/// before the 413 answer. A client that sends a little too much then reads its 413
+/// instead of a broken pipe: closing a socket with unread data makes the kernel reset
+/// the connection, and the client may lose the answer. Beyond this, the connection
+/// is closed unread.
+const DRAIN_FACTOR: usize = 16;
+
+enum BodyRead {
+    Complete(Bytes),
+    /// Over the limit; `drained` says whether the whole body was read anyway.
+    TooLarge {
+        drained: bool,
+    },
+}
+
+/// Reads a body of at most `limit` bytes; the caller bounds the time it may take.
+async fn read_body(body: Body, limit: usize) -> Result<BodyRead, axum::Error> {
+    let drain_limit = limit.saturating_mul(DRAIN_FACTOR);
+    let mut stream = body.into_data_stream();
+    let mut collected = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > drain_limit {
+            return Ok(BodyRead::TooLarge { drained: false });
+        }
+        if seen <= limit {
+            collected.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        Ok(BodyRead::TooLarge { drained: true })
+    } else {
+        Ok(BodyRead::Complete(Bytes::from(collected)))
     }
 }
