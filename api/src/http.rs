@@ -460,42 +460,6 @@ pub async fn serve(
     crate::server::serve_http(listener, app(state), http, shutdown).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn forwarded(values: &[&str]) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        for value in values {
-            headers.append(
-                "x-forwarded-for",
-                HeaderValue::from_str(value).expect("header"),
-            );
-        }
-        headers
-    }
-
-    #[test]
-    fn the_client_is_the_entry_the_trusted_proxies_added() {
-        let peer: IpAddr = "10.0.0.2".parse().expect("ip");
-        let ip = |text: &str| text.parse::<IpAddr>().expect("ip");
-        // No trusted proxy: the header is the client's own word and is ignored.
-        let spoofed = forwarded(&["203.0.113.9"]);
-        assert_eq!(client_address(&spoofed, Some(peer), 0), peer);
-        // One proxy appends the address it saw; whatever the client wrote stays left.
-        let one = forwarded(&["198.51.100.1, 203.0.113.7"]);
-        assert_eq!(client_address(&one, Some(peer), 1), ip("203.0.113.7"));
-        // Two proxies, the header split over two lines.
-        let two = forwarded(&["198.51.100.1, 203.0.113.7", "10.0.0.1"]);
-        assert_eq!(client_address(&two, Some(peer), 2), ip("203.0.113.7"));
-        // Fewer entries than proxies, or garbage: the peer.
-        assert_eq!(client_address(&one, Some(peer), 5), peer);
-        let garbage = forwarded(&["not an address"]);
-        assert_eq!(client_address(&garbage, Some(peer), 1), peer);
-        assert_eq!(client_address(&HeaderMap::new(), Some(peer), 1), peer);
-    }
-}
-
 /// How many times the body limit an oversized body is still read (and thrown away)
 /// before the 413 answer. A client that sends a little too much then reads its 413
 /// instead of a broken pipe: closing a socket with unread data makes the kernel reset
@@ -531,5 +495,41 @@ async fn read_body(body: Body, limit: usize) -> Result<BodyRead, axum::Error> {
         Ok(BodyRead::TooLarge { drained: true })
     } else {
         Ok(BodyRead::Complete(Bytes::from(collected)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(
+                "x-forwarded-for",
+                HeaderValue::from_str(value).expect("header"),
+            );
+        }
+        headers
+    }
+
+    #[test]
+    fn the_client_is_the_entry_the_trusted_proxies_added() {
+        let peer: IpAddr = "10.0.0.2".parse().expect("ip");
+        let ip = |text: &str| text.parse::<IpAddr>().expect("ip");
+        // No trusted proxy: the header is the client's own word and is ignored.
+        let spoofed = forwarded(&["203.0.113.9"]);
+        assert_eq!(client_address(&spoofed, Some(peer), 0), peer);
+        // One proxy appends the address it saw; whatever the client wrote stays left.
+        let one = forwarded(&["198.51.100.1, 203.0.113.7"]);
+        assert_eq!(client_address(&one, Some(peer), 1), ip("203.0.113.7"));
+        // Two proxies, the header split over two lines.
+        let two = forwarded(&["198.51.100.1, 203.0.113.7", "10.0.0.1"]);
+        assert_eq!(client_address(&two, Some(peer), 2), ip("203.0.113.7"));
+        // Fewer entries than proxies, or garbage: the peer.
+        assert_eq!(client_address(&one, Some(peer), 5), peer);
+        let garbage = forwarded(&["not an address"]);
+        assert_eq!(client_address(&garbage, Some(peer), 1), peer);
+        assert_eq!(client_address(&HeaderMap::new(), Some(peer), 1), peer);
     }
 }
