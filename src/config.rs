@@ -56,6 +56,11 @@ pub fn load_settings(args: &CommonArgs) -> anyhow::Result<Settings> {
         .filter(|token| !token.trim().is_empty());
     crate::routing_models::check_precision(settings.routing.target_precision)
         .context("setting routing.target_precision")?;
+    if let Some(oidc) = &settings.oidc {
+        oidc.check()
+            .map_err(anyhow::Error::msg)
+            .context("checking the [oidc] settings (city sign-in)")?;
+    }
     Ok(settings)
 }
 
@@ -74,6 +79,7 @@ fn known_keys() -> HashSet<String> {
             "smtp_url",
             "admin_token",
             "organisation_file",
+            "oidc",
         ]
         .into_iter()
         .map(String::from),

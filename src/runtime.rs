@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use palaute_api::{AppState, RequestPolicy, StaffAuth, build_schema};
+use palaute_api::{AppState, OidcVerifier, RequestPolicy, StaffAuth, build_schema};
 use palaute_core::settings::MIN_ADMIN_TOKEN_CHARS;
 use palaute_core::{Organisation, Settings};
 use palaute_search_index::{IndexError, SearchIndex};
@@ -212,10 +212,17 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         Arc::clone(&wakeups.jobs),
     );
     let policy = Arc::new(RequestPolicy::from_settings(&settings, &schema));
+    let mut auth = StaffAuth::new(Some(&token), store.clone());
+    if let Some(oidc) = &settings.oidc {
+        let verifier = OidcVerifier::new(oidc, Arc::clone(&organisation))
+            .context("setting up city sign-in ([oidc] settings)")?;
+        info!(issuer = %oidc.issuer, "city sign-in (OIDC) is on");
+        auth = auth.with_oidc(verifier);
+    }
     let state = AppState {
         schema,
         store: store.clone(),
-        auth: StaffAuth::new(Some(&token), store.clone()),
+        auth,
         policy,
         ready: Arc::clone(&ready),
     };

@@ -1,21 +1,28 @@
-//! Who is asking: nobody, a staff member with an API token (or the bootstrap
-//! administrator token), or someone whose credentials are wrong. Every staff field
-//! asks here, and gets the member whose role and scope it must respect.
+//! Who is asking: nobody, a staff member with an API token, a city sign-in (OIDC)
+//! token or the bootstrap administrator token, or someone whose credentials are
+//! wrong. Every staff field asks here, and gets the member whose role and scope it
+//! must respect.
+
+use std::sync::Arc;
 
 use async_graphql::Context;
 use palaute_core::token::{api_token_hash, constant_time_eq};
 use palaute_core::{StaffMember, StaffRole};
-use palaute_store::Store;
+use palaute_store::{OidcSignIn, Store, StoreError};
+use tracing::{error, info, warn};
 
 use crate::errors::{Code, coded};
+use crate::oidc::{OidcError, OidcVerifier, looks_like_jwt};
 
 /// Checks bearer tokens: the administrator token (compared as hashes, in constant
-/// time), then staff API tokens by their hash in the store. No cache: a revoked token
+/// time), then, when city sign-in is configured, a token shaped like a JWT as an OIDC
+/// token, then staff API tokens by their hash in the store. No cache: a revoked token
 /// or a disabled account fails on its next request.
 #[derive(Clone)]
 pub struct StaffAuth {
     admin_token_hash: Option<String>,
     store: Store,
+    oidc: Option<Arc<OidcVerifier>>,
 }
 
 impl StaffAuth {
@@ -25,7 +32,14 @@ impl StaffAuth {
                 .filter(|token| !token.is_empty())
                 .map(api_token_hash),
             store,
+            oidc: None,
         }
+    }
+
+    /// Also accepts the identity provider's tokens (city sign-in).
+    pub fn with_oidc(mut self, verifier: OidcVerifier) -> Self {
+        self.oidc = Some(Arc::new(verifier));
+        self
     }
 
     pub(crate) async fn authenticate(&self, authorization: Option<&str>) -> Caller {
@@ -44,6 +58,11 @@ impl StaffAuth {
         {
             return Caller::Staff(StaffMember::bootstrap_admin());
         }
+        if let Some(oidc) = &self.oidc
+            && looks_like_jwt(presented)
+        {
+            return self.sign_in(oidc, presented).await;
+        }
         match self
             .store
             .staff_by_token_hash(&presented_hash, palaute_store::now())
@@ -59,14 +78,58 @@ impl StaffAuth {
     }
 }
 
+impl StaffAuth {
+    /// A city sign-in: the token checked by the verifier, then its identity made (or
+    /// kept) an account, so the timeline and assignments name a real user. Why a
+    /// token was refused is logged, never the token.
+    async fn sign_in(&self, oidc: &OidcVerifier, token: &str) -> Caller {
+        let identity = match oidc.verify(token).await {
+            Ok(identity) => identity,
+            Err(OidcError::Refused(reason)) => {
+                info!(%reason, "refused an OIDC bearer token");
+                return Caller::Rejected;
+            }
+            Err(OidcError::KeysUnavailable(error)) => {
+                warn!(%error, "could not check an OIDC bearer token: the provider's keys are unavailable");
+                return Caller::Unverified;
+            }
+        };
+        match self
+            .store
+            .sync_oidc_user(
+                &identity.email,
+                identity.role,
+                &identity.units,
+                palaute_store::now(),
+            )
+            .await
+        {
+            Ok(OidcSignIn::Member(member)) => Caller::Staff(member),
+            Ok(OidcSignIn::Disabled) => {
+                info!(email = %identity.email, "refused an OIDC bearer token: the account is disabled");
+                Caller::Rejected
+            }
+            Err(StoreError::Refused(reason)) => {
+                info!(%reason, "refused an OIDC bearer token");
+                Caller::Rejected
+            }
+            Err(error) => {
+                error!(%error, email = %identity.email, "could not store a signed-in staff account");
+                Caller::Unverified
+            }
+        }
+    }
+}
+
 /// The caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Caller {
     Anonymous,
-    /// Sent credentials that are not valid (unknown, revoked or expired token, or a
-    /// disabled account).
+    /// Sent credentials that are not valid (unknown, revoked or expired token, a
+    /// disabled account, or an OIDC token that failed its checks or names no role).
     Rejected,
-    /// Sent a token that could not be checked (the database did not answer).
+    /// Sent a token that could not be checked (the database, or the identity
+    /// provider's keys, did not answer).
     Unverified,
     Staff(StaffMember),
 }

@@ -10,6 +10,7 @@ mod errors;
 mod http;
 mod inputs;
 mod mutation;
+mod oidc;
 mod query;
 mod rate_limit;
 pub mod request_shape;
@@ -20,5 +21,6 @@ mod types;
 
 pub use auth::StaffAuth;
 pub use http::{AppState, RequestPolicy, app, serve};
+pub use oidc::{OidcSetupError, OidcVerifier};
 pub use schema::{ApiSchema, build_schema, schema_sdl};
 pub use server::PeerAddress;

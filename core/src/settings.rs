@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod oidc;
+
+pub use oidc::{OIDC_ALGORITHMS, OidcSettings};
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -35,6 +39,9 @@ pub struct Settings {
     pub http: HttpSettings,
     pub rate_limits: RateLimitSettings,
     pub routing: RoutingSettings,
+    /// City sign-in: staff bearer tokens that are JWTs from this OpenID Connect
+    /// provider. Absent (the default): only API tokens and the admin token work.
+    pub oidc: Option<OidcSettings>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -157,6 +164,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             rate_limits: RateLimitSettings::default(),
             routing: RoutingSettings::default(),
+            oidc: None,
         }
     }
 }
@@ -262,12 +270,15 @@ pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 
 impl Settings {
     /// A copy safe to print or log: the admin token hidden, and passwords in the
-    /// database and SMTP URLs masked.
+    /// database, SMTP and JWKS URLs masked.
     pub fn redacted(&self) -> Self {
         let mut shown = self.clone();
         shown.admin_token = shown.admin_token.map(|_| "(hidden)".to_owned());
         shown.database_url = Some(mask_url_password(&self.database_url()));
         shown.smtp_url = shown.smtp_url.as_deref().map(mask_url_password);
+        if let Some(oidc) = &mut shown.oidc {
+            oidc.jwks_url = mask_url_password(&oidc.jwks_url);
+        }
         shown
     }
 
@@ -389,10 +400,15 @@ mod tests {
             admin_token: Some("x".repeat(40)),
             database_url: Some("postgres://p:dbpass@h/d".into()),
             smtp_url: Some("smtp://u:mailpass@h:25".into()),
+            oidc: Some(OidcSettings::new(
+                "https://login.hel.fi",
+                "palaute",
+                "https://jwks:keypass@login.hel.fi/certs",
+            )),
             ..Settings::default()
         };
         let shown = format!("{:?}", settings.redacted());
-        for secret in ["dbpass", "mailpass", &"x".repeat(40)] {
+        for secret in ["dbpass", "mailpass", "keypass", &"x".repeat(40)] {
             assert!(!shown.contains(secret), "{secret} shown in {shown}");
         }
     }

@@ -36,7 +36,7 @@ pub use routing_models::{
     TrainingExampleRecord,
 };
 pub use search_queue::IndexTicket;
-pub use staff::{ApiTokenRecord, StaffUserRecord};
+pub use staff::{ApiTokenRecord, OidcSignIn, StaffUserRecord};
 
 /// The current time at the precision both backends store (microseconds), so a value
 /// read back compares equal to the value written.

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use palaute_core::{EmailAddress, StaffMember, StaffRole};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr,
 };
 
 use crate::db::Store;
@@ -43,6 +43,59 @@ pub struct ApiTokenRecord {
 /// `maija@hel.fi` are one person, whatever `EmailAddress` keeps of the local part.
 fn account_key(email: &EmailAddress) -> String {
     email.as_str().to_lowercase()
+}
+
+/// What a city (OIDC) sign-in found for a verified identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OidcSignIn {
+    /// The account, created or brought up to date with the token's role and units.
+    Member(StaffMember),
+    /// A local account with that email is disabled: it stays disabled.
+    Disabled,
+}
+
+/// An account as a sign-in compares it with a token's claims.
+struct AccountState {
+    id: i64,
+    role: String,
+    units: BTreeSet<String>,
+    disabled: bool,
+}
+
+/// The account with this (lower-cased) email and its units, in one query.
+async fn account_state(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<AccountState>, StoreError> {
+    type Row = (i64, String, Option<DateTime<Utc>>, Option<String>);
+    let rows: Vec<Row> = staff_user::Entity::find()
+        .select_only()
+        .columns([
+            staff_user::Column::Id,
+            staff_user::Column::Role,
+            staff_user::Column::DisabledAt,
+        ])
+        .column_as(staff_user_unit::Column::UnitCode, "unit_code")
+        .join(JoinType::LeftJoin, staff_user::Entity::units())
+        .filter(staff_user::Column::Email.eq(key))
+        .into_tuple()
+        .all(db)
+        .await
+        .context("looking up a signed-in staff account")?;
+    let mut rows = rows.into_iter();
+    let Some((id, role, disabled_at, first_unit)) = rows.next() else {
+        return Ok(None);
+    };
+    let units = first_unit
+        .into_iter()
+        .chain(rows.filter_map(|(_, _, _, unit)| unit))
+        .collect();
+    Ok(Some(AccountState {
+        id,
+        role,
+        units,
+        disabled: disabled_at.is_some(),
+    }))
 }
 
 fn parse_role(code: &str) -> Result<StaffRole, StoreError> {
@@ -314,6 +367,108 @@ impl Store {
         }))
     }
 
+    /// The account of someone who signed in with the city's identity provider: created
+    /// on first sign-in, and its role and units set to what the token says (the
+    /// provider is the authority for them), so the timeline and assignments name a
+    /// real account. Writes only when something changed: most requests cost one read.
+    /// A disabled account stays disabled. `units` must be the organisation's.
+    pub async fn sync_oidc_user(
+        &self,
+        email: &EmailAddress,
+        role: StaffRole,
+        units: &BTreeSet<String>,
+        now: DateTime<Utc>,
+    ) -> Result<OidcSignIn, StoreError> {
+        let key = account_key(email);
+        if role == StaffRole::Handler && units.is_empty() {
+            return Err(StoreError::Refused(format!(
+                "a handler needs at least one unit; {key} was not signed in"
+            )));
+        }
+        let member = |user_id| {
+            OidcSignIn::Member(StaffMember {
+                user_id: Some(user_id),
+                email: key.clone(),
+                role,
+                units: units.clone(),
+            })
+        };
+        match account_state(&self.db, &key).await? {
+            Some(account) if account.disabled => return Ok(OidcSignIn::Disabled),
+            Some(account) if account.role == role.code() && account.units == *units => {
+                return Ok(member(account.id));
+            }
+            _ => {}
+        }
+        // Two first sign-ins at once may both insert; the loser (a unique violation
+        // on PostgreSQL, where the read above does not lock) reads the winner's row.
+        let mut last_error = None;
+        for _ in 0..2 {
+            match self.write_oidc_user(&key, role, units, now).await {
+                Ok(Some(user_id)) => return Ok(member(user_id)),
+                Ok(None) => return Ok(OidcSignIn::Disabled),
+                Err(error) if is_unique_violation(&error) => last_error = Some(error),
+                Err(error) => return Err(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| {
+            StoreError::Corrupt(format!("could not store the account of {key}"))
+        }))
+    }
+
+    /// One attempt of `sync_oidc_user`'s write: the account's id, or `None` when it is
+    /// disabled.
+    async fn write_oidc_user(
+        &self,
+        key: &str,
+        role: StaffRole,
+        units: &BTreeSet<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>, StoreError> {
+        let txn = self.begin_write().await?;
+        let user_id = match account_state(&txn, key).await? {
+            Some(account) if account.disabled => return Ok(None),
+            Some(account) => {
+                if account.role != role.code() {
+                    staff_user::Entity::update_many()
+                        .col_expr(staff_user::Column::Role, Expr::value(role.code()))
+                        .filter(staff_user::Column::Id.eq(account.id))
+                        .exec(&txn)
+                        .await
+                        .context("updating a signed-in staff account's role")?;
+                }
+                if account.units != *units {
+                    staff_user_unit::Entity::delete_many()
+                        .filter(staff_user_unit::Column::UserId.eq(account.id))
+                        .exec(&txn)
+                        .await
+                        .context("replacing a signed-in staff account's units")?;
+                    insert_units(&txn, account.id, units).await?;
+                }
+                account.id
+            }
+            None => {
+                let user_id = staff_user::Entity::insert(staff_user::ActiveModel {
+                    email: Set(key.to_owned()),
+                    role: Set(role.code().to_owned()),
+                    created_at: Set(now),
+                    disabled_at: Set(None),
+                    ..Default::default()
+                })
+                .exec(&txn)
+                .await
+                .context("adding a signed-in staff account")?
+                .last_insert_id;
+                insert_units(&txn, user_id, units).await?;
+                user_id
+            }
+        };
+        txn.commit()
+            .await
+            .context("committing a signed-in staff account")?;
+        Ok(Some(user_id))
+    }
+
     /// Every API token with its owner's email, oldest first; never the hash.
     pub async fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>, StoreError> {
         type Row = (
@@ -351,4 +506,30 @@ impl Store {
             )
             .collect())
     }
+}
+
+async fn insert_units(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    units: &BTreeSet<String>,
+) -> Result<(), StoreError> {
+    if units.is_empty() {
+        return Ok(());
+    }
+    staff_user_unit::Entity::insert_many(units.iter().map(|code| staff_user_unit::ActiveModel {
+        user_id: Set(user_id),
+        unit_code: Set(code.clone()),
+    }))
+    .exec(db)
+    .await
+    .context("adding a staff account's units")?;
+    Ok(())
+}
+
+fn is_unique_violation(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Database { source, .. }
+            if matches!(source.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+    )
 }
