@@ -130,9 +130,10 @@ async fn submit_and_route(app: &TestApp, description: &str) -> (String, Value) {
 }
 
 async fn reassign(app: &TestApp, reference: &str, unit: &str) -> Value {
+    let version = app.case_version(reference).await;
     app.staff(
-        "mutation($input: ReassignCaseInput!) { reassignCase(input: $input) { status unit { code } timeline { kind } } }",
-        json!({ "input": { "reference": reference, "unitCode": unit, "note": "uimahallit kuuluvat liikuntavirastolle" } }),
+        "mutation($input: ReassignCaseInput!) { reassignCase(input: $input) { status unit { code } timeline { edges { node { kind } } } } }",
+        json!({ "input": { "reference": reference, "version": version, "unitCode": unit, "note": "uimahallit kuuluvat liikuntavirastolle" } }),
     )
     .await
 }
@@ -312,43 +313,43 @@ async fn reassignment_refuses_bad_input_and_needs_staff(database: TestDatabase) 
     let staff = Some(support::ADMIN_TOKEN);
     let cases = [
         (
-            json!({ "reference": reference, "unitCode": "stara" }),
+            json!({ "reference": reference, "version": 2, "unitCode": "stara" }),
             None,
             "UNAUTHENTICATED",
             None,
         ),
         (
-            json!({ "reference": "HEL-2026-999999", "unitCode": "stara" }),
+            json!({ "reference": "HEL-2026-999999", "version": 2, "unitCode": "stara" }),
             staff,
             "NOT_FOUND",
             None,
         ),
         (
-            json!({ "reference": "not a reference", "unitCode": "stara" }),
+            json!({ "reference": "not a reference", "version": 2, "unitCode": "stara" }),
             staff,
             "BAD_USER_INPUT",
             Some("reference"),
         ),
         (
-            json!({ "reference": reference, "unitCode": "nope" }),
+            json!({ "reference": reference, "version": 2, "unitCode": "nope" }),
             staff,
             "BAD_USER_INPUT",
             Some("unitCode"),
         ),
         (
-            json!({ "reference": reference, "unitCode": "triage" }),
+            json!({ "reference": reference, "version": 2, "unitCode": "triage" }),
             staff,
             "BAD_USER_INPUT",
             Some("unitCode"),
         ),
         (
-            json!({ "reference": reference, "unitCode": "stara", "categoryCode": "999" }),
+            json!({ "reference": reference, "version": 2, "unitCode": "stara", "categoryCode": "999" }),
             staff,
             "BAD_USER_INPUT",
             Some("categoryCode"),
         ),
         (
-            json!({ "reference": reference, "unitCode": "stara", "note": "x".repeat(2_001) }),
+            json!({ "reference": reference, "version": 2, "unitCode": "stara", "note": "x".repeat(2_001) }),
             staff,
             "BAD_USER_INPUT",
             Some("note"),

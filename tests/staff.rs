@@ -11,47 +11,10 @@
 
 mod support;
 
-use palaute_core::token::api_token_hash;
 use palaute_core::{EmailAddress, StaffRole};
-use palaute_store::Store;
 use palaute_testkit::{TestDatabase, on_every_backend};
 use serde_json::{Value, json};
-use support::{TestApp, error_code, spawn_app, street_lamp};
-
-/// Creates an account with a token, as `palaute user add` and `token create` do.
-async fn account(
-    store: &Store,
-    email: &str,
-    role: StaffRole,
-    units: &[&str],
-    expires_at: Option<chrono::DateTime<chrono::Utc>>,
-) -> String {
-    let email = EmailAddress::parse(email).expect("address");
-    let units: Vec<String> = units.iter().map(|unit| (*unit).to_owned()).collect();
-    let now = palaute_store::now();
-    if !store
-        .staff_users()
-        .await
-        .expect("users")
-        .iter()
-        .any(|user| user.email == email.as_str())
-    {
-        store
-            .add_staff_user(&email, role, &units, now)
-            .await
-            .expect("adding a user");
-    }
-    let token = format!("plt_test_{}", rand_suffix());
-    store
-        .create_api_token(&email, &api_token_hash(&token), expires_at, now)
-        .await
-        .expect("creating a token");
-    token
-}
-
-fn rand_suffix() -> String {
-    format!("{:032x}", rand::random::<u128>())
-}
+use support::{TestApp, account, error_code, spawn_app, street_lamp};
 
 async fn as_staff(app: &TestApp, token: &str, query: &str) -> Value {
     app.graphql(query, json!({}), Some(token)).await
@@ -68,8 +31,8 @@ async fn scopes_hold_for_every_field(database: TestDatabase) {
     app.wait_for_status(&theirs, &["ROUTED"]).await;
     let moved = app
         .staff(
-            "mutation($r: String!) { reassignCase(input: {reference: $r, unitCode: \"kiinteistovirasto\"}) { unit { code } } }",
-            json!({ "r": theirs }),
+            "mutation($r: String!, $v: Int!) { reassignCase(input: {reference: $r, version: $v, unitCode: \"kiinteistovirasto\"}) { unit { code } } }",
+            json!({ "r": theirs, "v": app.case_version(&theirs).await }),
         )
         .await;
     assert_eq!(
@@ -169,7 +132,7 @@ async fn scopes_hold_for_every_field(database: TestDatabase) {
     assert_eq!(error_code(&models), "FORBIDDEN", "{models}");
     let reassign = app
         .graphql(
-            "mutation($r: String!) { reassignCase(input: {reference: $r, unitCode: \"hkl\"}) { reference } }",
+            "mutation($r: String!) { reassignCase(input: {reference: $r, version: 2, unitCode: \"hkl\"}) { reference } }",
             json!({ "r": ours }),
             Some(&handler),
         )

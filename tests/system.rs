@@ -32,11 +32,11 @@ async fn street_lamp_is_routed_emailed_and_searchable(database: TestDatabase) {
     assert_eq!(case["unit"]["code"], "rakennusvirasto");
     assert_eq!(case["category"]["code"], "180");
     assert_eq!(case["channel"], "WEB");
-    let kinds: Vec<&str> = case["timeline"]
+    let kinds: Vec<&str> = case["timeline"]["edges"]
         .as_array()
         .expect("timeline")
         .iter()
-        .map(|e| e["kind"].as_str().unwrap_or(""))
+        .map(|e| e["node"]["kind"].as_str().unwrap_or(""))
         .collect();
     assert_eq!(kinds, ["received", "routed"]);
 

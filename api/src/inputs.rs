@@ -199,6 +199,8 @@ const MAX_NOTE_CHARS: usize = 2_000;
 #[derive(InputObject, Debug, Clone)]
 pub struct ReassignCaseInput {
     pub reference: String,
+    /// The `version` of the case as the caller last saw it.
+    pub version: i64,
     /// A unit from `units`; not the triage unit.
     pub unit_code: String,
     /// A category from `categories`; omitted keeps the case's category.
@@ -211,6 +213,7 @@ pub struct ReassignCaseInput {
 #[derive(Debug, Clone)]
 pub struct ValidReassignment {
     pub reference: palaute_core::Reference,
+    pub version: i64,
     pub unit_code: String,
     pub category_code: Option<String>,
     pub note: Option<String>,
@@ -244,6 +247,7 @@ impl ReassignCaseInput {
         }
         Ok(ValidReassignment {
             reference,
+            version: self.version,
             unit_code,
             category_code,
             note,

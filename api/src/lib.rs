@@ -17,7 +17,9 @@ pub mod request_shape;
 mod routing_types;
 mod schema;
 mod server;
+mod timeline;
 mod types;
+mod workflow;
 
 pub use auth::StaffAuth;
 pub use http::{AppState, RequestPolicy, app, serve};

@@ -9,15 +9,18 @@ use palaute_store::{ModelRole, Reassigned, Reassignment, Store};
 use tracing::info;
 
 use crate::auth::require_role;
-use crate::errors::{Code, coded, from_store, not_found};
+use crate::errors::{from_store, not_found};
 use crate::inputs::{ReassignCaseInput, SubmitFeedbackInput};
 use crate::routing_types::RoutingModelView;
 use crate::schema::{JobWakeup, Limits};
 use crate::types::{CaseStatus, CaseView, SubmitFeedbackPayload};
+use crate::workflow::{refused_action, stale};
 
+#[derive(Default)]
 pub struct Mutation;
 
-#[Object]
+/// Merged into the schema's `Mutation` with the workflow's (`crate::schema::MutationRoot`).
+#[Object(name = "CaseMutation")]
 impl Mutation {
     /// Gives feedback. Returns the case reference and a tracking token at once;
     /// language detection, routing and notification follow in the background.
@@ -64,14 +67,13 @@ impl Mutation {
     /// triage), optionally with its category. The new unit is emailed, the timeline
     /// records who moved it and why, and the decision becomes a training example for
     /// the routing model. Moving a case to where it already is changes nothing. A case
-    /// still being routed gives CONFLICT; try again in a moment. Staff only.
+    /// still being routed, or a stale `version`, gives CONFLICT. TRIAGE and ADMIN;
+    /// a handler hands a case back with `returnToTriage`.
     async fn reassign_case(
         &self,
         ctx: &Context<'_>,
         input: ReassignCaseInput,
     ) -> async_graphql::Result<CaseView> {
-        // Handlers will send cases back to triage through a flow of their own; moving
-        // cases between units is for triage and administrators.
         let member = require_role(ctx, &[StaffRole::Admin, StaffRole::Triage])?;
         let organisation = ctx.data_unchecked::<Arc<Organisation>>();
         let valid = input.validate(organisation)?;
@@ -86,6 +88,7 @@ impl Mutation {
             .reassign_case(
                 &Reassignment {
                     case_id: case.id,
+                    version: valid.version,
                     unit_code: valid.unit_code.clone(),
                     category_code: valid.category_code,
                     actor: member.actor(),
@@ -102,12 +105,10 @@ impl Mutation {
                 info!(case = %valid.reference, unit = %valid.unit_code, "case reassigned");
             }
             Reassigned::Unchanged => {}
-            Reassigned::StillNew => {
-                return Err(coded(
-                    Code::Conflict,
-                    "the case is still being routed; try again in a moment",
-                ));
+            Reassigned::Conflict { current_version } => {
+                return Err(stale(valid.version, current_version));
             }
+            Reassigned::Refused(refused) => return Err(refused_action(&refused)),
             Reassigned::NotFound => return Err(not_found(format!("no case {}", valid.reference))),
         }
         store

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 use palaute_core::Organisation;
 use palaute_core::settings::GraphqlSettings;
 use palaute_search_index::{QueryLimits, SearchIndex};
@@ -11,8 +11,14 @@ use tokio::sync::Notify;
 
 use crate::mutation::Mutation;
 use crate::query::Query;
+use crate::workflow::WorkflowMutation;
 
-pub type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+/// Every mutation: intake and routing decisions, and the case workflow.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(Mutation, WorkflowMutation);
+
+pub type ApiSchema = Schema<Query, MutationRoot, EmptySubscription>;
 
 /// Limits resolvers read from the context (configuration, not constants).
 #[derive(Debug, Clone, Copy)]
@@ -34,7 +40,7 @@ pub fn build_schema(
     job_max_attempts: i32,
     job_wakeup: Arc<Notify>,
 ) -> ApiSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query, MutationRoot::default(), EmptySubscription)
         .data(store)
         .data(organisation)
         .data(index)
@@ -54,7 +60,7 @@ pub fn build_schema(
 
 /// The schema in SDL, as checked in at the repository root (`schema.graphql`).
 pub fn schema_sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query, MutationRoot::default(), EmptySubscription)
         .finish()
         .sdl()
 }

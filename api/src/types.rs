@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use palaute_core::{Category, Localized, Organisation, Unit};
-use palaute_store::{CaseEvent, CaseRecord, Store};
+use palaute_store::{CaseRecord, Store};
 
 use crate::errors::from_store;
 
@@ -73,8 +73,17 @@ pub enum CaseStatus {
     New,
     /// The pipeline chose the unit that handles it.
     Routed,
-    /// No rule was sure enough: the case waits in the triage unit for a person.
+    /// No rule was sure enough, or its handler returned it: the case waits in the
+    /// triage unit for a person.
     NeedsTriage,
+    /// A handler is working on it.
+    InProgress,
+    /// Staff asked the resident for more and wait for their answer.
+    WaitingForResident,
+    /// Staff consider it done; the resident may still reopen it.
+    Resolved,
+    /// Finished for good (reopened only by staff).
+    Closed,
 }
 
 /// Resolves names in the language the top-level field asked for, unless a field
@@ -155,29 +164,6 @@ pub struct Contact {
     pub name: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
-}
-
-#[derive(SimpleObject)]
-/// One entry of a case's timeline.
-pub struct TimelineEvent {
-    /// `received`, `routed`, `needs_triage`, …
-    pub kind: String,
-    /// `resident`, `system`, or a staff member.
-    pub actor: String,
-    pub at: DateTime<Utc>,
-    /// The event's details as a JSON object.
-    pub detail: String,
-}
-
-impl From<CaseEvent> for TimelineEvent {
-    fn from(event: CaseEvent) -> Self {
-        Self {
-            kind: event.kind,
-            actor: event.actor,
-            at: event.created_at,
-            detail: event.detail.to_string(),
-        }
-    }
 }
 
 /// The organisation's unit `code`, named in Finnish unless a `lang` argument asks
@@ -279,14 +265,44 @@ impl CaseView {
         }))
     }
 
-    /// What happened to the case, oldest first.
-    async fn timeline(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TimelineEvent>> {
+    /// What happened to the case, oldest first: who, when, before and after. At most
+    /// 200 events a page (50 when `first` is omitted).
+    async fn timeline(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<crate::timeline::TimelineConnection> {
+        crate::timeline::timeline_page(ctx, self.0.id, first, after).await
+    }
+
+    /// Bumped by every change. Every workflow mutation takes the version it was
+    /// decided on, and a stale one is refused with CONFLICT.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+
+    /// The staff member working on the case.
+    async fn assignee(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<StaffRef>> {
+        let Some(id) = self.0.assignee_id else {
+            return Ok(None);
+        };
         let store = ctx.data_unchecked::<Store>();
-        let events = store
-            .case_events(self.0.id)
+        let email = store
+            .staff_email(id)
             .await
-            .map_err(|error| from_store("loading a timeline", error))?;
-        Ok(events.into_iter().map(TimelineEvent::from).collect())
+            .map_err(|error| from_store("loading the assignee", error))?;
+        Ok(email.map(|email| StaffRef { email }))
+    }
+
+    /// When staff first replied to the resident.
+    async fn first_replied_at(&self) -> Option<DateTime<Utc>> {
+        self.0.first_replied_at
+    }
+
+    /// When the case was resolved (null once reopened).
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.resolved_at
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -327,6 +343,19 @@ impl CaseView {
     }
 }
 
+#[derive(SimpleObject)]
+/// A staff member as other staff see them.
+pub struct StaffRef {
+    pub email: String,
+}
+
+#[derive(SimpleObject)]
+/// Staff's answer to a resident.
+pub struct Reply {
+    pub body: String,
+    pub sent_at: DateTime<Utc>,
+}
+
 /// What a resident may see of their own case.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -339,6 +368,8 @@ pub struct TrackedCase {
     pub category_code: Option<String>,
     #[graphql(skip)]
     pub core_status: palaute_core::CaseStatus,
+    #[graphql(skip)]
+    pub case_id: palaute_core::CaseId,
 }
 
 #[ComplexObject]
@@ -349,6 +380,25 @@ impl TrackedCase {
             .name()
             .get(lang.unwrap_or(Language::Fi).into())
             .to_owned()
+    }
+
+    /// Staff's replies, oldest first. Internal notes are never shown here.
+    async fn replies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Reply>> {
+        let store = ctx.data_unchecked::<Store>();
+        let replies = store
+            .case_replies(self.case_id)
+            .await
+            .map_err(|error| from_store("loading replies", error))?;
+        Ok(replies
+            .into_iter()
+            .filter_map(|event| {
+                let body = event.detail.get("note")?.as_str()?.to_owned();
+                Some(Reply {
+                    body,
+                    sent_at: event.created_at,
+                })
+            })
+            .collect())
     }
 
     async fn category(&self, ctx: &Context<'_>) -> Option<CategoryView> {
@@ -370,6 +420,7 @@ impl From<CaseRecord> for TrackedCase {
             updated_at: case.updated_at,
             category_code: case.category_code,
             core_status: case.status,
+            case_id: case.id,
         }
     }
 }

@@ -141,6 +141,10 @@ coded_enum!(
         New => "new",
         Routed => "routed",
         NeedsTriage => "needs_triage",
+        InProgress => "in_progress",
+        WaitingForResident => "waiting_for_resident",
+        Resolved => "resolved",
+        Closed => "closed",
     }
 );
 
@@ -162,6 +166,16 @@ impl CaseStatus {
                 "Skickas vidare till handläggare",
                 "Being directed to a handler",
             ),
+            CaseStatus::InProgress => {
+                Localized::new("Käsittelyssä", "Under behandling", "Being handled")
+            }
+            CaseStatus::WaitingForResident => Localized::new(
+                "Odottaa lisätietoja sinulta",
+                "Väntar på mer information från dig",
+                "Waiting for more information from you",
+            ),
+            CaseStatus::Resolved => Localized::new("Ratkaistu", "Löst", "Resolved"),
+            CaseStatus::Closed => Localized::new("Suljettu", "Stängt", "Closed"),
         }
     }
 }

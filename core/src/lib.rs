@@ -13,6 +13,7 @@ pub mod staff;
 pub mod submission;
 pub mod text;
 pub mod token;
+pub mod workflow;
 
 pub use case::{CaseId, CaseStatus, Channel, Language, Reference, ReferenceError};
 pub use email::{EmailAddress, EmailAddressError};
@@ -21,3 +22,4 @@ pub use org::{Category, Division, Organisation, OrganisationError, Unit};
 pub use settings::Settings;
 pub use staff::{Scope, StaffMember, StaffRole};
 pub use submission::{Field, FieldError, FieldErrors, RawSubmission, Submission};
+pub use workflow::{ActionError, StaffAction, TransitionError};

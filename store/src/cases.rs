@@ -109,10 +109,16 @@ pub struct CaseRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub routed_at: Option<DateTime<Utc>>,
+    /// Bumped by every change; edits name the version they were made against.
+    pub version: i64,
+    pub assignee_id: Option<i64>,
+    pub first_replied_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseEvent {
+    pub id: i64,
     pub kind: String,
     pub actor: String,
     pub detail: serde_json::Value,
@@ -173,6 +179,8 @@ pub struct NewEmail {
     /// Set for emails an address gets at most once in this time, whatever the case:
     /// within it the email is withheld and the case's timeline says so.
     pub at_most_every: Option<chrono::Duration>,
+    /// The Message-ID this email answers (a reply under the acknowledgement).
+    pub in_reply_to: Option<String>,
 }
 
 palaute_core::coded_enum!(
@@ -180,6 +188,8 @@ palaute_core::coded_enum!(
     EmailKind {
         HandlerNotification => "handler_notification",
         Acknowledgement => "acknowledgement",
+        /// Staff's answer to the resident, in the acknowledgement's thread.
+        ResidentReply => "resident_reply",
     }
 );
 
@@ -471,15 +481,66 @@ impl Store {
             .all(&self.db)
             .await
             .context("loading a case's timeline")?;
-        Ok(rows
-            .into_iter()
-            .map(|row| CaseEvent {
-                kind: row.kind,
-                actor: row.actor,
-                detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
-                created_at: row.created_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(CaseEvent::from).collect())
+    }
+
+    /// One event of a case's timeline.
+    pub async fn case_event(
+        &self,
+        case_id: CaseId,
+        event_id: i64,
+    ) -> Result<Option<CaseEvent>, StoreError> {
+        let row = case_event::Entity::find_by_id(event_id)
+            .filter(case_event::Column::CaseId.eq(case_id.0))
+            .one(&self.db)
+            .await
+            .context("loading a timeline event")?;
+        Ok(row.map(CaseEvent::from))
+    }
+
+    /// A page of a case's timeline, oldest first, after the event `after`, and how
+    /// many events it has in all.
+    pub async fn case_events_page(
+        &self,
+        case_id: CaseId,
+        first: u64,
+        after: Option<i64>,
+    ) -> Result<(Vec<CaseEvent>, u64, bool), StoreError> {
+        let all = case_event::Entity::find().filter(case_event::Column::CaseId.eq(case_id.0));
+        let total = all
+            .clone()
+            .count(&self.db)
+            .await
+            .context("counting events")?;
+        let mut query = all;
+        if let Some(after) = after {
+            query = query.filter(case_event::Column::Id.gt(after));
+        }
+        let mut rows = query
+            .order_by_asc(case_event::Column::Id)
+            .limit(first + 1)
+            .all(&self.db)
+            .await
+            .context("loading a page of a timeline")?;
+        let has_next = rows.len() as u64 > first;
+        rows.truncate(usize::try_from(first).unwrap_or(usize::MAX));
+        Ok((
+            rows.into_iter().map(CaseEvent::from).collect(),
+            total,
+            has_next,
+        ))
+    }
+
+    /// Staff replies to the resident, oldest first: what the tracking page shows.
+    pub async fn case_replies(&self, case_id: CaseId) -> Result<Vec<CaseEvent>, StoreError> {
+        let rows = case_event::Entity::find()
+            .filter(case_event::Column::CaseId.eq(case_id.0))
+            .filter(case_event::Column::Kind.eq("replied"))
+            .order_by_asc(case_event::Column::Id)
+            .all(&self.db)
+            .await
+            .context("loading a case's replies")?;
+        Ok(rows.into_iter().map(CaseEvent::from).collect())
     }
 
     /// Records the pipeline's decision, the timeline event, the outbox emails with
@@ -523,6 +584,10 @@ impl Store {
             )
             .col_expr(case::Column::RoutedAt, Expr::value(now))
             .col_expr(case::Column::UpdatedAt, Expr::value(now))
+            .col_expr(
+                case::Column::Version,
+                Expr::col(case::Column::Version).add(1),
+            )
             .filter(case::Column::Id.eq(id.0))
             .filter(case::Column::Status.eq(CaseStatus::New.code()))
             .exec(&txn)
@@ -693,6 +758,7 @@ async fn queue_email(
         last_error: Set(None),
         created_at: Set(now),
         sent_at: Set(None),
+        in_reply_to: Set(new_email.in_reply_to.clone()),
         ..Default::default()
     })
     .exec(txn)
@@ -783,6 +849,22 @@ fn parse_code<T>(stored: &str, what: &str, parse: fn(&str) -> Option<T>) -> Resu
     parse(stored).ok_or_else(|| StoreError::Corrupt(format!("{what} {stored:?}")))
 }
 
+impl From<case_event::Model> for CaseEvent {
+    fn from(row: case_event::Model) -> Self {
+        Self {
+            id: row.id,
+            kind: row.kind,
+            actor: row.actor,
+            detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
+            created_at: row.created_at,
+        }
+    }
+}
+
+pub(crate) fn parse_status(code: &str) -> Result<CaseStatus, StoreError> {
+    parse_code(code, "status", CaseStatus::from_code)
+}
+
 impl TryFrom<case::Model> for CaseRecord {
     type Error = StoreError;
 
@@ -822,6 +904,10 @@ impl TryFrom<case::Model> for CaseRecord {
             created_at: row.created_at,
             updated_at: row.updated_at,
             routed_at: row.routed_at,
+            version: row.version,
+            assignee_id: row.assignee_id,
+            first_replied_at: row.first_replied_at,
+            resolved_at: row.resolved_at,
         })
     }
 }

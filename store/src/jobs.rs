@@ -25,6 +25,8 @@ palaute_core::coded_enum!(
         SendEmail => "send_email",
         /// Tell a reassigned case's new unit about it.
         NotifyUnit => "notify_unit",
+        /// Email staff's reply to the resident.
+        SendReply => "send_reply",
         /// Train a routing model on every labelled example, if there are new ones.
         RetrainRouting => "retrain_routing",
     }

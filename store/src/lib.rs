@@ -20,6 +20,7 @@ mod routing_models;
 mod schedules;
 mod search_queue;
 mod staff;
+mod workflow;
 
 pub use cases::{
     CaseEvent, CaseFilter, CasePage, CaseRecord, ContactDetails, EmailKind, Location, NewCase,
@@ -37,6 +38,7 @@ pub use routing_models::{
 };
 pub use search_queue::IndexTicket;
 pub use staff::{ApiTokenRecord, OidcSignIn, StaffUserRecord};
+pub use workflow::{CaseEdit, Change, Edited};
 
 /// The current time at the precision both backends store (microseconds), so a value
 /// read back compares equal to the value written.

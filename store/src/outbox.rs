@@ -36,6 +36,8 @@ pub struct EmailRecord {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The Message-ID this email answers, for threading.
+    pub in_reply_to: Option<String>,
 }
 
 impl From<email::Model> for EmailRecord {
@@ -55,6 +57,7 @@ impl From<email::Model> for EmailRecord {
             last_error: row.last_error,
             created_at: row.created_at,
             sent_at: row.sent_at,
+            in_reply_to: row.in_reply_to,
         }
     }
 }

@@ -3,23 +3,27 @@
 //! unit are written in one transaction.
 
 use chrono::{DateTime, Utc};
+use palaute_core::workflow::{ActionError, StaffAction};
 use palaute_core::{CaseId, CaseStatus};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::cases::insert_event;
+use crate::cases::{insert_event, parse_status};
 use crate::db::Store;
 use crate::entity::case;
 use crate::error::{DbContext, StoreError};
 use crate::jobs::{JobKind, enqueue_job};
 use crate::routing_models::record_staff_decision;
 use crate::search_queue::mark_for_indexing;
+use crate::workflow::lock_case;
 
 /// A staff decision about where a case belongs.
 #[derive(Debug, Clone)]
 pub struct Reassignment {
     pub case_id: CaseId,
+    /// The version the decision was made against.
+    pub version: i64,
     pub unit_code: String,
     /// `None` keeps the case's category.
     pub category_code: Option<String>,
@@ -28,17 +32,21 @@ pub struct Reassignment {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Reassigned {
     /// Moved; the new unit is notified by the job queued with it.
     Moved {
         event_id: i64,
+        version: i64,
     },
     /// The case was already with that unit and category: nothing changed.
     Unchanged,
-    /// The pipeline has not routed the case yet; moving it now would skip the
-    /// resident's acknowledgement.
-    StillNew,
+    /// The case changed since the decision was made.
+    Conflict {
+        current_version: i64,
+    },
+    /// The workflow does not allow it (still being routed, or finished).
+    Refused(ActionError),
     NotFound,
 }
 
@@ -50,28 +58,31 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Reassigned, StoreError> {
         let txn = self.begin_write().await?;
-        let mut query = case::Entity::find_by_id(reassignment.case_id.0);
-        if self.backend() == DbBackend::Postgres {
-            // SQLite's BEGIN IMMEDIATE already holds the write lock.
-            query = query.lock_exclusive();
-        }
-        let Some(current) = query.one(&txn).await.context("loading a case to move")? else {
+        let Some(current) = lock_case(&txn, self.backend(), reassignment.case_id).await? else {
             return Ok(Reassigned::NotFound);
         };
-        if current.status == CaseStatus::New.code() {
-            return Ok(Reassigned::StillNew);
+        if current.version != reassignment.version {
+            return Ok(Reassigned::Conflict {
+                current_version: current.version,
+            });
+        }
+        let status = parse_status(&current.status)?;
+        if let Err(refused) = StaffAction::Reassign.check(status) {
+            return Ok(Reassigned::Refused(refused));
+        }
+        if let Err(refused) = status.check_move(CaseStatus::Routed) {
+            return Ok(Reassigned::Refused(refused.into()));
         }
         let category_code = reassignment
             .category_code
             .clone()
             .or_else(|| current.category_code.clone());
-        if current.unit_code.as_deref() == Some(reassignment.unit_code.as_str())
-            && current.category_code == category_code
-            && current.status == CaseStatus::Routed.code()
-        {
+        let same_unit = current.unit_code.as_deref() == Some(reassignment.unit_code.as_str());
+        if same_unit && current.category_code == category_code && status == CaseStatus::Routed {
             return Ok(Reassigned::Unchanged);
         }
-        case::Entity::update_many()
+        let version = current.version + 1;
+        let mut update = case::Entity::update_many()
             .col_expr(
                 case::Column::UnitCode,
                 Expr::value(reassignment.unit_code.clone()),
@@ -86,7 +97,13 @@ impl Store {
                 Expr::value(format!("assigned by {}", reassignment.actor)),
             )
             .col_expr(case::Column::RoutingConfidence, Expr::value(1.0f64))
-            .col_expr(case::Column::UpdatedAt, Expr::value(now))
+            .col_expr(case::Column::Version, Expr::value(version))
+            .col_expr(case::Column::UpdatedAt, Expr::value(now));
+        if !same_unit {
+            // The old unit's handler does not work the new unit's cases.
+            update = update.col_expr(case::Column::AssigneeId, Expr::value(None::<i64>));
+        }
+        update
             .filter(case::Column::Id.eq(current.id))
             .exec(&txn)
             .await
@@ -97,11 +114,16 @@ impl Store {
             "reassigned",
             &reassignment.actor,
             json!({
-                "from_unit": current.unit_code,
-                "to_unit": reassignment.unit_code,
-                "from_category": current.category_code,
-                "to_category": category_code,
-                "from_status": current.status,
+                "before": {
+                    "status": current.status,
+                    "unit": current.unit_code,
+                    "category": current.category_code,
+                },
+                "after": {
+                    "status": CaseStatus::Routed.code(),
+                    "unit": reassignment.unit_code,
+                    "category": category_code,
+                },
                 "note": reassignment.note,
             }),
             now,
@@ -126,7 +148,7 @@ impl Store {
         .await?;
         mark_for_indexing(&txn, current.id, now).await?;
         txn.commit().await.context("committing a reassignment")?;
-        Ok(Reassigned::Moved { event_id })
+        Ok(Reassigned::Moved { event_id, version })
     }
 
     /// Queues emails for a case outside routing (a reassigned case's new unit), each

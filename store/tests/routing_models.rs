@@ -286,8 +286,9 @@ async fn importing_twice_adds_nothing(database: TestDatabase) {
 async fn a_reassignment_moves_the_case_and_becomes_a_training_example(database: TestDatabase) {
     let store = open(&database).await;
     let case_id = submit(&store, "Kirjastossa on kylmä", Some("180")).await;
-    let reassign = |unit: &str, category: Option<&str>| Reassignment {
+    let reassign = |version: i64, unit: &str, category: Option<&str>| Reassignment {
         case_id,
+        version,
         unit_code: unit.into(),
         category_code: category.map(str::to_owned),
         actor: "staff:test".into(),
@@ -295,10 +296,10 @@ async fn a_reassignment_moves_the_case_and_becomes_a_training_example(database: 
     };
     assert_eq!(
         store
-            .reassign_case(&reassign("kaupunginkirjasto", None), 3, Utc::now())
+            .reassign_case(&reassign(1, "kaupunginkirjasto", None), 3, Utc::now())
             .await
             .expect("reassign"),
-        Reassigned::StillNew,
+        Reassigned::Refused(palaute_core::ActionError::StillNew),
         "a case is not moved before the pipeline routed it"
     );
     route(&store, case_id, "rakennusvirasto", Vec::new()).await;
@@ -308,10 +309,21 @@ async fn a_reassignment_moves_the_case_and_becomes_a_training_example(database: 
         .expect("watermark");
 
     let moved = store
-        .reassign_case(&reassign("kaupunginkirjasto", None), 3, Utc::now())
+        .reassign_case(&reassign(2, "kaupunginkirjasto", None), 3, Utc::now())
         .await
         .expect("reassign");
-    assert!(matches!(moved, Reassigned::Moved { .. }), "{moved:?}");
+    assert!(
+        matches!(moved, Reassigned::Moved { version: 3, .. }),
+        "{moved:?}"
+    );
+    assert_eq!(
+        store
+            .reassign_case(&reassign(2, "stara", None), 3, Utc::now())
+            .await
+            .expect("reassign"),
+        Reassigned::Conflict { current_version: 3 },
+        "a decision made on an old version is refused"
+    );
     let case = store
         .case_by_id(case_id)
         .await
@@ -324,8 +336,8 @@ async fn a_reassignment_moves_the_case_and_becomes_a_training_example(database: 
     let event = events.last().expect("an event");
     assert_eq!(event.kind, "reassigned");
     assert_eq!(event.actor, "staff:test");
-    assert_eq!(event.detail["from_unit"], "rakennusvirasto");
-    assert_eq!(event.detail["to_unit"], "kaupunginkirjasto");
+    assert_eq!(event.detail["before"]["unit"], "rakennusvirasto");
+    assert_eq!(event.detail["after"]["unit"], "kaupunginkirjasto");
 
     let example = store
         .training_example_for_case(case_id)
@@ -366,14 +378,14 @@ async fn a_reassignment_moves_the_case_and_becomes_a_training_example(database: 
 
     assert_eq!(
         store
-            .reassign_case(&reassign("kaupunginkirjasto", None), 3, Utc::now())
+            .reassign_case(&reassign(3, "kaupunginkirjasto", None), 3, Utc::now())
             .await
             .expect("again"),
         Reassigned::Unchanged
     );
     // A second decision replaces the first as the case's example.
     store
-        .reassign_case(&reassign("stara", Some("246")), 3, Utc::now())
+        .reassign_case(&reassign(3, "stara", Some("246")), 3, Utc::now())
         .await
         .expect("reassign");
     let examples = store.training_examples().await.expect("examples");
@@ -385,7 +397,7 @@ async fn a_reassignment_moves_the_case_and_becomes_a_training_example(database: 
             .reassign_case(
                 &Reassignment {
                     case_id: CaseId(987_654),
-                    ..reassign("stara", None)
+                    ..reassign(4, "stara", None)
                 },
                 3,
                 Utc::now()
@@ -446,6 +458,7 @@ async fn predictions_are_scored_against_the_final_unit(database: TestDatabase) {
         .reassign_case(
             &Reassignment {
                 case_id: second,
+                version: 2,
                 unit_code: "kaupunginkirjasto".into(),
                 category_code: None,
                 actor: "staff:test".into(),

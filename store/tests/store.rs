@@ -63,6 +63,7 @@ fn handler_email(reference: &str) -> NewEmail {
         language: Language::Fi,
         occasion: None,
         at_most_every: None,
+        in_reply_to: None,
     }
 }
 
@@ -338,6 +339,7 @@ fn acknowledgement_to(address: &str, reference: &str) -> NewEmail {
         message_id: format!("{reference}.ack@palaute.hel.fi"),
         to: address.into(),
         at_most_every: Some(chrono::Duration::hours(1)),
+        in_reply_to: None,
         ..handler_email(reference)
     }
 }

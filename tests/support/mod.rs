@@ -120,7 +120,7 @@ impl TestApp {
 
     /// Polls the case until its status is one of `statuses` (bounded wait).
     pub async fn wait_for_status(&self, reference: &str, statuses: &[&str]) -> Value {
-        let query = "query($r: String!) { case(reference: $r) { reference status language channel title description unit { code name } category { code } createdAt routedAt timeline { kind } } }";
+        let query = "query($r: String!) { case(reference: $r) { reference status language channel title description unit { code name } category { code } createdAt routedAt version timeline { edges { node { kind } } } } }";
         for _ in 0..200 {
             let response = self.staff(query, json!({ "r": reference })).await;
             let case = response["data"]["case"].clone();
@@ -130,6 +130,19 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("case {reference} never reached {statuses:?}");
+    }
+
+    /// The case's current `version`, which every workflow mutation takes.
+    pub async fn case_version(&self, reference: &str) -> i64 {
+        let response = self
+            .staff(
+                "query($r: String!) { case(reference: $r) { version } }",
+                json!({ "r": reference }),
+            )
+            .await;
+        response["data"]["case"]["version"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no version for {reference}: {response}"))
     }
 
     pub fn outbox_files(&self) -> Vec<(String, String)> {
@@ -162,6 +175,46 @@ pub fn outbox_files(data_dir: &std::path::Path) -> Vec<(String, String)> {
         .collect();
     files.sort();
     files
+}
+
+/// Creates an account with a token, as `palaute user add` and `token create` do.
+pub async fn account(
+    store: &palaute_store::Store,
+    email: &str,
+    role: palaute_core::StaffRole,
+    units: &[&str],
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    let email = palaute_core::EmailAddress::parse(email).expect("address");
+    let units: Vec<String> = units.iter().map(|unit| (*unit).to_owned()).collect();
+    let now = palaute_store::now();
+    if !store
+        .staff_users()
+        .await
+        .expect("users")
+        .iter()
+        .any(|user| user.email == email.as_str())
+    {
+        store
+            .add_staff_user(&email, role, &units, now)
+            .await
+            .expect("adding a user");
+    }
+    let token = format!("plt_test_{}", rand_suffix());
+    store
+        .create_api_token(
+            &email,
+            &palaute_core::token::api_token_hash(&token),
+            expires_at,
+            now,
+        )
+        .await
+        .expect("creating a token");
+    token
+}
+
+fn rand_suffix() -> String {
+    format!("{:032x}", rand::random::<u128>())
 }
 
 /// The code in a GraphQL response's first error.

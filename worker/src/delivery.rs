@@ -43,7 +43,7 @@ impl EmailSender {
             subject: email.subject.clone(),
             body_text: email.body_text.clone(),
             language: email.language,
-            in_reply_to: None,
+            in_reply_to: email.in_reply_to.clone(),
         };
         match self.mailer.deliver(&outgoing).await {
             Ok(delivered) => {

@@ -14,7 +14,7 @@ use palaute_store::{
 };
 use tracing::info;
 
-use crate::mail::{CaseFacts, acknowledgement, handler_notification};
+use crate::mail::{CaseFacts, acknowledgement, handler_notification, resident_reply};
 use crate::models::{LoadedRouter, ModelCache, RunningModels};
 use crate::runner::JobError;
 
@@ -294,11 +294,7 @@ impl Pipeline {
     /// Tells a reassigned case's new unit about it, once per reassignment.
     pub(crate) async fn notify_unit(&self, job: &ClaimedJob) -> Result<(), JobError> {
         let case_id = case_id_of(job)?;
-        let event_id = job
-            .payload
-            .get("event_id")
-            .and_then(|value| value.as_i64())
-            .ok_or_else(|| JobError::permanent(anyhow::anyhow!("job payload has no event_id")))?;
+        let event_id = event_id_of(job)?;
         let case = self.existing_case(case_id).await?;
         let Some(unit_code) = case.unit_code.clone() else {
             return Ok(());
@@ -320,6 +316,98 @@ impl Pipeline {
             .queue_case_emails(case.id, &emails, self.max_attempts, palaute_store::now())
             .await
             .context("queueing the new unit's notification")?;
+        Ok(())
+    }
+
+    /// Emails staff's reply (the timeline event the job names) to the resident, in
+    /// their language and in the thread of their acknowledgement. A case whose
+    /// resident left no address has nothing to send: the reply is on the tracking page.
+    pub(crate) async fn send_reply(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        let case_id = case_id_of(job)?;
+        let event_id = event_id_of(job)?;
+        let case = self.existing_case(case_id).await?;
+        let event = self
+            .store
+            .case_event(case_id, event_id)
+            .await
+            .context("loading the reply")?
+            .ok_or_else(|| {
+                JobError::permanent(anyhow::anyhow!("reply {event_id} does not exist"))
+            })?;
+        let Some(reply) = event.detail.get("note").and_then(|note| note.as_str()) else {
+            return Err(JobError::permanent(anyhow::anyhow!(
+                "event {event_id} holds no reply text"
+            )));
+        };
+        let contact = self
+            .store
+            .case_contact(case.id)
+            .await
+            .context("loading contact details")?;
+        let Some(address) = contact.and_then(|contact| contact.email) else {
+            return Ok(());
+        };
+        // The status the reply left the case in, not whatever came after it.
+        let status = event
+            .detail
+            .pointer("/after/status")
+            .and_then(|status| status.as_str())
+            .and_then(CaseStatus::from_code)
+            .unwrap_or(case.status);
+        let thread = self
+            .store
+            .emails_for_case(case.id.0)
+            .await
+            .context("loading the case's emails")?
+            .into_iter()
+            .find(|email| email.kind == EmailKind::Acknowledgement.code())
+            .map(|email| email.message_id);
+        let language = case
+            .stated_language
+            .or(case.language)
+            .unwrap_or(Language::DEFAULT);
+        let reference = case.reference.to_string();
+        let tracking_url = format!(
+            "{}/track/{reference}",
+            self.public_url.trim_end_matches('/')
+        );
+        let unit_name = case
+            .unit_code
+            .as_deref()
+            .and_then(|code| self.organisation.unit(code))
+            .map_or("", |unit| unit.name.get(language));
+        let facts = CaseFacts {
+            reference: &reference,
+            title: case.title.as_deref(),
+            description: &case.description,
+            channel: case.channel,
+            category_name: None,
+            unit_name,
+            status,
+            needs_triage: false,
+            routing_reason: "",
+            address: None,
+            created_at: case.created_at,
+            contact_given: true,
+            staff_url: "",
+        };
+        let (subject, body) = resident_reply(&facts, language, reply, &tracking_url);
+        let email = NewEmail {
+            kind: EmailKind::ResidentReply,
+            message_id: self.message_id(&case, &format!("reply-{event_id}")),
+            from: self.mail_from.clone(),
+            to: address,
+            subject,
+            body_text: body,
+            language,
+            occasion: Some(format!("event-{event_id}")),
+            at_most_every: None,
+            in_reply_to: thread,
+        };
+        self.store
+            .queue_case_emails(case.id, &[email], self.max_attempts, palaute_store::now())
+            .await
+            .context("queueing the reply")?;
         Ok(())
     }
 
@@ -386,6 +474,7 @@ impl Pipeline {
             language: handler_language,
             occasion: occasion.dedupe_suffix(),
             at_most_every: None,
+            in_reply_to: None,
         });
         if let (Occasion::Routing, Some(address)) = (occasion, resident_email) {
             let language = resident_language(case, routing);
@@ -400,6 +489,7 @@ impl Pipeline {
                 language,
                 occasion: None,
                 at_most_every: self.acknowledgement_interval,
+                in_reply_to: None,
             });
         }
         Ok(emails)
@@ -453,6 +543,13 @@ fn case_id_of(job: &ClaimedJob) -> Result<CaseId, JobError> {
         .and_then(|value| value.as_i64())
         .map(CaseId)
         .ok_or_else(|| JobError::permanent(anyhow::anyhow!("job payload has no case_id")))
+}
+
+fn event_id_of(job: &ClaimedJob) -> Result<i64, JobError> {
+    job.payload
+        .get("event_id")
+        .and_then(|value| value.as_i64())
+        .ok_or_else(|| JobError::permanent(anyhow::anyhow!("job payload has no event_id")))
 }
 
 /// The language a resident is written to in: the one they chose, else the one they

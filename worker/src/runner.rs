@@ -326,6 +326,7 @@ impl Runner {
                 Some(JobKind::ProcessCase) => self.pipeline.process(job).await,
                 Some(JobKind::SendEmail) => self.email_sender.send(job).await,
                 Some(JobKind::NotifyUnit) => self.pipeline.notify_unit(job).await,
+                Some(JobKind::SendReply) => self.pipeline.send_reply(job).await,
                 Some(JobKind::RetrainRouting) => {
                     crate::training::retrain(&self.store, self.routing_options()).await
                 }
@@ -411,9 +412,10 @@ impl Runner {
                     );
                 }
             }
-            // The case stays with its new unit, whose mailbox simply was not told;
-            // a failed retraining leaves the running models as they were.
-            Some(JobKind::NotifyUnit | JobKind::RetrainRouting) | None => {}
+            // The case stays with its new unit, whose mailbox simply was not told; a
+            // reply that could not be emailed is still on the tracking page; a failed
+            // retraining leaves the running models as they were.
+            Some(JobKind::NotifyUnit | JobKind::SendReply | JobKind::RetrainRouting) | None => {}
         }
     }
 }

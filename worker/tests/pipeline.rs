@@ -278,6 +278,7 @@ async fn repeated_jobs_write_each_email_once(database: TestDatabase) {
                 language: Language::Fi,
                 occasion: None,
                 at_most_every: None,
+                in_reply_to: None,
             }],
             MAX_ATTEMPTS,
             palaute_store::now(),

@@ -36,6 +36,13 @@ pub struct Model {
     /// The category the submitter chose, kept when routing or staff change
     /// `category_code`: it is what a model may learn from, not the outcome.
     pub given_category_code: Option<String>,
+    /// Bumped by every change, so an edit made against an older version is refused.
+    pub version: i64,
+    /// The staff user working on the case.
+    pub assignee_id: Option<i64>,
+    pub first_replied_at: Option<DateTimeUtc>,
+    /// When the case was last resolved (cleared when it is reopened).
+    pub resolved_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

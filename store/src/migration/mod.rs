@@ -7,6 +7,7 @@ mod m20261127_000001_initial;
 mod m20261127_000002_routing_models;
 mod m20261201_000003_recipient_throttles;
 mod m20261201_000004_staff_accounts;
+mod m20261201_000005_workflow;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_routing_models::Migration),
             Box::new(m20261201_000003_recipient_throttles::Migration),
             Box::new(m20261201_000004_staff_accounts::Migration),
+            Box::new(m20261201_000005_workflow::Migration),
         ]
     }
 }

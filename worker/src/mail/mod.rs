@@ -16,4 +16,4 @@ pub mod templates;
 pub use delivery::{Delivered, Mailer};
 pub use error::MailError;
 pub use message::{OutgoingEmail, render, render_at};
-pub use templates::{CaseFacts, acknowledgement, handler_notification};
+pub use templates::{CaseFacts, acknowledgement, handler_notification, resident_reply};

@@ -1,7 +1,8 @@
 //! The texts of the emails palaute sends, in the recipient's language.
 //!
-//! Two emails exist: the notification a case handler gets when a case reaches their
-//! unit, and the acknowledgement a resident gets after giving feedback. Every phrase
+//! Three emails exist: the notification a case handler gets when a case reaches their
+//! unit, the acknowledgement a resident gets after giving feedback, and staff's reply
+//! to the resident. Every phrase
 //! lives in a per-language wording table, so a phrase missing in one language is a
 //! compile error rather than a blank line in someone's inbox.
 
@@ -160,6 +161,39 @@ pub fn acknowledgement(
     push_line(&mut body, words.signature);
     body.push('\n');
     push_line(&mut body, words.footer);
+    (subject, body)
+}
+
+/// Subject and body of staff's reply to a resident: the reply as written, framed by
+/// the reference, the status it leaves the case in and the tracking link.
+pub fn resident_reply(
+    facts: &CaseFacts,
+    language: Language,
+    reply: &str,
+    tracking_url: &str,
+) -> (String, String) {
+    let words = ReplyWording::of(language);
+    let common = AcknowledgementWording::of(language);
+    let subject = subject(facts.reference, words.subject, None);
+    let mut body = String::new();
+    push_line(&mut body, common.greeting);
+    body.push('\n');
+    push_line(&mut body, &format!("{} {}:", words.intro, facts.reference));
+    body.push('\n');
+    push_line(&mut body, reply.trim());
+    body.push('\n');
+    push_line(
+        &mut body,
+        &format!("{}: {}", common.status, facts.status.name().get(language)),
+    );
+    body.push('\n');
+    push_line(&mut body, common.tracking);
+    push_line(&mut body, tracking_url);
+    body.push('\n');
+    push_line(&mut body, common.regards);
+    push_line(&mut body, common.signature);
+    body.push('\n');
+    push_line(&mut body, &format!("{} {}.", words.footer, facts.reference));
     (subject, body)
 }
 
@@ -432,6 +466,42 @@ impl AcknowledgementWording {
     };
 }
 
+struct ReplyWording {
+    subject: &'static str,
+    /// Followed by the reference and a colon.
+    intro: &'static str,
+    /// Followed by the reference and a full stop.
+    footer: &'static str,
+}
+
+impl ReplyWording {
+    fn of(language: Language) -> &'static Self {
+        match language {
+            Language::Fi => &Self::FI,
+            Language::Sv => &Self::SV,
+            Language::En => &Self::EN,
+        }
+    }
+
+    const FI: Self = Self {
+        subject: "Vastaus palautteeseesi",
+        intro: "Olemme vastanneet palautteeseesi",
+        footer: "Jos haluat lisätä jotain, anna uusi palaute ja mainitse siinä tunnus",
+    };
+
+    const SV: Self = Self {
+        subject: "Svar på din respons",
+        intro: "Vi har svarat på din respons",
+        footer: "Om du vill tillägga något, ge en ny respons och ange referensnumret",
+    };
+
+    const EN: Self = Self {
+        subject: "A reply to your feedback",
+        intro: "We have replied to your feedback",
+        footer: "If you want to add something, give new feedback and mention the reference",
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -660,6 +730,35 @@ mod tests {
             handler_notification(&empty, Language::En).0,
             "[HEL-2026-000123] New feedback"
         );
+    }
+
+    #[test]
+    fn a_reply_carries_the_answer_status_and_tracking_link_in_each_language() {
+        for (language, subject_lead) in [
+            (Language::Fi, "Vastaus palautteeseesi"),
+            (Language::Sv, "Svar på din respons"),
+            (Language::En, "A reply to your feedback"),
+        ] {
+            let facts = CaseFacts {
+                status: CaseStatus::Resolved,
+                ..facts()
+            };
+            let (subject, body) = resident_reply(
+                &facts,
+                language,
+                "  The lamp was fixed on Monday.\n",
+                "https://palaute.example/track/HEL-2026-000123",
+            );
+            assert!(subject.contains(subject_lead), "{subject}");
+            assert!(subject.contains("HEL-2026-000123"), "{subject}");
+            assert!(body.contains("\nThe lamp was fixed on Monday.\n"), "{body}");
+            assert!(
+                body.contains(CaseStatus::Resolved.name().get(language)),
+                "{body}"
+            );
+            assert!(body.contains("https://palaute.example/track/HEL-2026-000123"));
+            assert!(!body.contains(facts.routing_reason), "{body}");
+        }
     }
 
     #[test]

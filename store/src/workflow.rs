@@ -1,0 +1,358 @@
+//! Staff working a case: status changes, assignment, internal notes, replies to the
+//! resident and returning a case to triage. Each edit names the case version it was
+//! made against; the row is locked, the version and the workflow's rules
+//! (`palaute_core::workflow`) are checked, and the change, its timeline event (with
+//! before and after), its jobs and its index entry are written in one transaction.
+
+use chrono::{DateTime, Utc};
+use palaute_core::workflow::{ActionError, StaffAction, settable_by_staff};
+use palaute_core::{CaseId, CaseStatus, StaffRole};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QuerySelect};
+use serde_json::{Value, json};
+
+use crate::cases::{CaseRecord, insert_event};
+use crate::db::Store;
+use crate::entity::{case, case_contact, staff_user, staff_user_unit};
+use crate::error::{DbContext, StoreError};
+use crate::jobs::{JobKind, enqueue_job};
+use crate::search_queue::mark_for_indexing;
+
+/// One staff edit of one case.
+#[derive(Debug, Clone)]
+pub struct CaseEdit {
+    pub case_id: CaseId,
+    /// The version the editor saw; another version means someone changed it since.
+    pub version: i64,
+    /// Who made it, for the timeline: a real person (`staff:<email>`).
+    pub actor: String,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone)]
+pub enum Change {
+    SetStatus {
+        status: CaseStatus,
+        note: Option<String>,
+    },
+    /// To a staff user by email, or nobody.
+    Assign { assignee_email: Option<String> },
+    /// Seen by staff only, never by the resident.
+    Note { body: String },
+    /// Shown on the tracking page and emailed when the resident left an address;
+    /// `then` moves the case on in the same step (e.g. to RESOLVED or WAITING).
+    Reply {
+        body: String,
+        then: Option<CaseStatus>,
+    },
+    /// "Not ours": back to the triage unit with the reason, unassigned.
+    ReturnToTriage { triage_unit: String, reason: String },
+}
+
+impl Change {
+    fn action(&self) -> StaffAction {
+        match self {
+            Change::SetStatus { .. } => StaffAction::SetStatus,
+            Change::Assign { .. } => StaffAction::Assign,
+            Change::Note { .. } => StaffAction::Note,
+            Change::Reply { .. } => StaffAction::Reply,
+            Change::ReturnToTriage { .. } => StaffAction::ReturnToTriage,
+        }
+    }
+}
+
+/// What became of an edit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edited {
+    Applied(Box<CaseRecord>),
+    /// The case changed since the editor loaded it.
+    Conflict {
+        current_version: i64,
+    },
+    /// The workflow does not allow it; nothing was changed.
+    Refused(ActionError),
+    NotFound,
+}
+
+/// The case's fields an edit may change, as the timeline's before and after show them.
+#[derive(Debug, Clone, PartialEq)]
+struct Snapshot {
+    status: CaseStatus,
+    unit_code: Option<String>,
+    assignee: Option<String>,
+}
+
+impl Snapshot {
+    fn to_json(&self) -> Value {
+        json!({
+            "status": self.status.code(),
+            "unit": self.unit_code,
+            "assignee": self.assignee,
+        })
+    }
+}
+
+impl Store {
+    /// Applies one staff edit; see the module documentation.
+    pub async fn edit_case(
+        &self,
+        edit: &CaseEdit,
+        max_attempts: i32,
+        now: DateTime<Utc>,
+    ) -> Result<Edited, StoreError> {
+        let txn = self.begin_write().await?;
+        let Some(current) = lock_case(&txn, self.backend(), edit.case_id).await? else {
+            return Ok(Edited::NotFound);
+        };
+        if current.version != edit.version {
+            return Ok(Edited::Conflict {
+                current_version: current.version,
+            });
+        }
+        let status = crate::cases::parse_status(&current.status)?;
+        if let Err(refused) = edit.change.action().check(status) {
+            return Ok(Edited::Refused(refused));
+        }
+        let before = Snapshot {
+            status,
+            unit_code: current.unit_code.clone(),
+            assignee: assignee_email(&txn, current.assignee_id).await?,
+        };
+        let mut after = before.clone();
+        let mut assignee_id = current.assignee_id;
+        let mut update = case::Entity::update_many();
+        let (kind, note) = match &edit.change {
+            Change::SetStatus { status: to, note } => {
+                if !settable_by_staff(*to) {
+                    return Ok(Edited::Refused(ActionError::Other(format!(
+                        "{} is set by routing and triage, not by setCaseStatus",
+                        to.graphql_name()
+                    ))));
+                }
+                if let Err(refused) = status.check_move(*to) {
+                    return Ok(Edited::Refused(refused.into()));
+                }
+                after.status = *to;
+                ("status_changed", note.clone())
+            }
+            Change::Assign {
+                assignee_email: email,
+            } => {
+                let assignee = match email {
+                    None => None,
+                    Some(email) => {
+                        match eligible_assignee(&txn, email, current.unit_code.as_deref()).await? {
+                            Ok(user) => Some(user),
+                            Err(refused) => return Ok(Edited::Refused(refused)),
+                        }
+                    }
+                };
+                assignee_id = assignee.as_ref().map(|user| user.id);
+                after.assignee = assignee.map(|user| user.email);
+                if after.assignee.is_some() && status == CaseStatus::Routed {
+                    // Someone took it: it is being worked on.
+                    after.status = CaseStatus::InProgress;
+                }
+                ("assigned", None)
+            }
+            Change::Note { body } => ("internal_note", Some(body.clone())),
+            Change::Reply { body, then } => {
+                if let Some(to) = then {
+                    if !settable_by_staff(*to) {
+                        return Ok(Edited::Refused(ActionError::Other(format!(
+                            "a reply can move a case on to IN_PROGRESS, WAITING_FOR_RESIDENT, RESOLVED or CLOSED, not {}",
+                            to.graphql_name()
+                        ))));
+                    }
+                    if *to != status
+                        && let Err(refused) = status.check_move(*to)
+                    {
+                        return Ok(Edited::Refused(refused.into()));
+                    }
+                    after.status = *to;
+                }
+                if current.first_replied_at.is_none() {
+                    update = update.col_expr(case::Column::FirstRepliedAt, Expr::value(now));
+                }
+                ("replied", Some(body.clone()))
+            }
+            Change::ReturnToTriage {
+                triage_unit,
+                reason,
+            } => {
+                if let Err(refused) = status.check_move(CaseStatus::NeedsTriage) {
+                    return Ok(Edited::Refused(refused.into()));
+                }
+                if current.unit_code.as_deref() == Some(triage_unit.as_str()) {
+                    return Ok(Edited::Refused(ActionError::Other(
+                        "the case is already with the triage unit".into(),
+                    )));
+                }
+                after.status = CaseStatus::NeedsTriage;
+                after.unit_code = Some(triage_unit.clone());
+                after.assignee = None;
+                assignee_id = None;
+                update = update
+                    .col_expr(case::Column::UnitCode, Expr::value(triage_unit.clone()))
+                    .col_expr(
+                        case::Column::RoutingReason,
+                        Expr::value(format!("returned to triage by {}: {reason}", edit.actor)),
+                    );
+                ("returned_to_triage", Some(reason.clone()))
+            }
+        };
+        if after.status != before.status {
+            update = update.col_expr(case::Column::Status, Expr::value(after.status.code()));
+            let resolved_at = (after.status == CaseStatus::Resolved).then_some(now);
+            if after.status == CaseStatus::Resolved || !after.status.is_finished() {
+                update = update.col_expr(case::Column::ResolvedAt, Expr::value(resolved_at));
+            }
+        }
+        let new_version = current.version + 1;
+        update
+            .col_expr(case::Column::AssigneeId, Expr::value(assignee_id))
+            .col_expr(case::Column::Version, Expr::value(new_version))
+            .col_expr(case::Column::UpdatedAt, Expr::value(now))
+            .filter(case::Column::Id.eq(current.id))
+            .exec(&txn)
+            .await
+            .context("changing a case")?;
+        let kind = if before.status.is_finished() && !after.status.is_finished() {
+            "reopened"
+        } else {
+            kind
+        };
+        let mut detail = json!({ "before": before.to_json(), "after": after.to_json() });
+        if let (Some(note), Some(object)) = (note, detail.as_object_mut()) {
+            object.insert("note".into(), Value::String(note));
+        }
+        let event_id = insert_event(&txn, current.id, kind, &edit.actor, detail, now).await?;
+        self.queue_follow_ups(&txn, &edit.change, current.id, event_id, max_attempts, now)
+            .await?;
+        if before != after {
+            mark_for_indexing(&txn, current.id, now).await?;
+        }
+        let changed = case::Entity::find_by_id(current.id)
+            .one(&txn)
+            .await
+            .context("reading back a changed case")?
+            .ok_or_else(|| StoreError::Corrupt("a case vanished while it was changed".into()))?;
+        txn.commit().await.context("committing a case change")?;
+        Ok(Edited::Applied(Box::new(CaseRecord::try_from(changed)?)))
+    }
+
+    /// The email of staff user `id`, for showing who a case is assigned to.
+    pub async fn staff_email(&self, id: i64) -> Result<Option<String>, StoreError> {
+        Ok(staff_user::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .context("loading a staff user")?
+            .map(|user| user.email))
+    }
+
+    /// The jobs an edit causes: the reply's email, the triage unit's notification.
+    async fn queue_follow_ups(
+        &self,
+        txn: &DatabaseTransaction,
+        change: &Change,
+        case_id: i64,
+        event_id: i64,
+        max_attempts: i32,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let job = match change {
+            Change::Reply { .. } => {
+                let has_email = case_contact::Entity::find_by_id(case_id)
+                    .one(txn)
+                    .await
+                    .context("checking the resident's address")?
+                    .is_some_and(|contact| contact.email.is_some());
+                has_email.then_some(JobKind::SendReply)
+            }
+            Change::ReturnToTriage { .. } => Some(JobKind::NotifyUnit),
+            Change::SetStatus { .. } | Change::Assign { .. } | Change::Note { .. } => None,
+        };
+        if let Some(kind) = job {
+            enqueue_job(
+                txn,
+                kind,
+                json!({ "case_id": case_id, "event_id": event_id }),
+                Some(case_id),
+                max_attempts,
+                now,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads a case for a change, holding its row until the transaction ends.
+pub(crate) async fn lock_case(
+    txn: &DatabaseTransaction,
+    backend: DbBackend,
+    case_id: CaseId,
+) -> Result<Option<case::Model>, StoreError> {
+    let mut query = case::Entity::find_by_id(case_id.0);
+    if backend == DbBackend::Postgres {
+        // SQLite's BEGIN IMMEDIATE already holds the write lock.
+        query = query.lock_exclusive();
+    }
+    query.one(txn).await.context("loading a case to change")
+}
+
+async fn assignee_email(
+    txn: &DatabaseTransaction,
+    assignee_id: Option<i64>,
+) -> Result<Option<String>, StoreError> {
+    let Some(id) = assignee_id else {
+        return Ok(None);
+    };
+    Ok(staff_user::Entity::find_by_id(id)
+        .one(txn)
+        .await
+        .context("loading the assignee")?
+        .map(|user| user.email))
+}
+
+/// The active staff user `email`, if a case of `unit` may be assigned to them: a
+/// handler of that unit, or triage and administrators, who work every unit.
+async fn eligible_assignee(
+    txn: &DatabaseTransaction,
+    email: &str,
+    unit: Option<&str>,
+) -> Result<Result<staff_user::Model, ActionError>, StoreError> {
+    let email = email.trim().to_lowercase();
+    let user = staff_user::Entity::find()
+        .filter(staff_user::Column::Email.eq(email.clone()))
+        .filter(staff_user::Column::DisabledAt.is_null())
+        .one(txn)
+        .await
+        .context("loading a staff user to assign")?;
+    let Some(user) = user else {
+        return Ok(Err(ActionError::Other(format!(
+            "no active staff user {email}"
+        ))));
+    };
+    if user.role != StaffRole::Handler.code() {
+        return Ok(Ok(user));
+    }
+    let works_there = match unit {
+        None => false,
+        Some(unit) => staff_user_unit::Entity::find()
+            .filter(staff_user_unit::Column::UserId.eq(user.id))
+            .filter(staff_user_unit::Column::UnitCode.eq(unit))
+            .one(txn)
+            .await
+            .context("checking a handler's units")?
+            .is_some(),
+    };
+    if works_there {
+        Ok(Ok(user))
+    } else {
+        Ok(Err(ActionError::Other(format!(
+            "{email} is not a handler of unit {}",
+            unit.unwrap_or("(none)")
+        ))))
+    }
+}

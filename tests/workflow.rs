@@ -1,0 +1,399 @@
+//! Staff working cases over HTTP: assignment, notes, replies the resident sees and
+//! gets by email, status moves by the workflow's table, stale versions, reopening, and
+//! a handler handing back what is not their unit's. On SQLite and PostgreSQL.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test or benchmark fails loudly when what it measures is not as expected"
+)]
+
+mod support;
+
+use std::time::Duration;
+
+use palaute_core::StaffRole;
+use palaute_testkit::{TestDatabase, on_every_backend};
+use serde_json::{Value, json};
+use support::{TestApp, account, error_code, spawn_app, street_lamp};
+
+const CASE_FIELDS: &str =
+    "reference status version unit { code } assignee { email } firstRepliedAt resolvedAt";
+
+async fn mutate(app: &TestApp, token: &str, name: &str, input: Value) -> Value {
+    let input_type = format!("{}{}Input", name[..1].to_uppercase(), &name[1..]);
+    let query =
+        format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ {CASE_FIELDS} }} }}");
+    app.graphql(&query, json!({ "input": input }), Some(token))
+        .await
+}
+
+/// The case a mutation answered with; fails the test on an error.
+fn changed<'a>(response: &'a Value, name: &str) -> &'a Value {
+    let case = &response["data"][name];
+    assert!(case.is_object(), "{name} failed: {response}");
+    case
+}
+
+async fn timeline(app: &TestApp, reference: &str) -> Vec<Value> {
+    let response = app
+        .staff(
+            "query($r: String!) { case(reference: $r) { timeline(first: 100) { totalCount edges { node { kind actor before after note } } } } }",
+            json!({ "r": reference }),
+        )
+        .await;
+    response["data"]["case"]["timeline"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no timeline: {response}"))
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect()
+}
+
+/// Waits for an outbox email whose text contains `needle`.
+async fn outbox_email(app: &TestApp, needle: &str) -> String {
+    for _ in 0..200 {
+        if let Some((_, contents)) = app
+            .outbox_files()
+            .into_iter()
+            .find(|(_, contents)| contents.contains(needle))
+        {
+            return contents;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no email containing {needle:?}");
+}
+
+fn header<'a>(email: &'a str, name: &str) -> Option<&'a str> {
+    let prefix = format!("{name}: ");
+    email
+        .lines()
+        .find_map(|line| line.strip_prefix(prefix.as_str()))
+        .map(str::trim)
+}
+
+async fn a_case_is_worked_to_resolution(database: TestDatabase) {
+    let app = spawn_app(database).await;
+    let store = app.store().await;
+    let me = "liisa.kasittelija@hel.fi";
+    let handler = account(&store, me, StaffRole::Handler, &["rakennusvirasto"], None).await;
+    let mut lamp = street_lamp();
+    lamp["language"] = json!("EN");
+    lamp["contact"]["email"] = json!("resident@example.com");
+    let (reference, token) = app.submit(lamp).await;
+    let routed = app.wait_for_status(&reference, &["ROUTED"]).await;
+    let version = routed["version"].as_i64().expect("version");
+
+    // Taking the case puts it in progress.
+    let response = mutate(
+        &app,
+        &handler,
+        "assignCase",
+        json!({ "reference": reference, "version": version, "assigneeEmail": me }),
+    )
+    .await;
+    let case = changed(&response, "assignCase");
+    assert_eq!(case["status"], "IN_PROGRESS");
+    assert_eq!(case["assignee"]["email"], me);
+    assert_eq!(case["version"], version + 1);
+
+    // An edit made on the version before is refused, with the current one.
+    let secret_note = "Pylväs 1234, sama vika kuin viime vuonna";
+    let stale = mutate(
+        &app,
+        &handler,
+        "addInternalNote",
+        json!({ "reference": reference, "version": version, "body": secret_note }),
+    )
+    .await;
+    assert_eq!(error_code(&stale), "CONFLICT", "{stale}");
+    assert_eq!(
+        stale["errors"][0]["extensions"]["currentVersion"],
+        version + 1
+    );
+    let response = mutate(
+        &app,
+        &handler,
+        "addInternalNote",
+        json!({ "reference": reference, "version": version + 1, "body": secret_note }),
+    )
+    .await;
+    assert_eq!(
+        changed(&response, "addInternalNote")["version"],
+        version + 2
+    );
+
+    // The reply asks for more and waits for the resident.
+    let question = "Thank you. Which lamp post is it? Each one has a number on a sticker.";
+    let response = mutate(
+        &app,
+        &handler,
+        "replyToResident",
+        json!({ "reference": reference, "version": version + 2, "body": question, "status": "WAITING_FOR_RESIDENT" }),
+    )
+    .await;
+    let case = changed(&response, "replyToResident");
+    assert_eq!(case["status"], "WAITING_FOR_RESIDENT");
+    assert!(case["firstRepliedAt"].is_string(), "{case}");
+
+    // The resident sees the reply and the status, never the internal note.
+    let tracked = app
+        .graphql(
+            "query($r: String!, $t: String!) { trackCase(reference: $r, token: $t) { status statusText(lang: EN) replies { body sentAt } } }",
+            json!({ "r": reference, "t": token }),
+            None,
+        )
+        .await;
+    let tracked = &tracked["data"]["trackCase"];
+    assert_eq!(tracked["status"], "WAITING_FOR_RESIDENT", "{tracked}");
+    assert_eq!(tracked["replies"][0]["body"], question, "{tracked}");
+    assert_eq!(tracked["replies"].as_array().map(Vec::len), Some(1));
+    assert!(!tracked.to_string().contains("Pylväs"), "{tracked}");
+
+    // And gets it by email, in English, in the thread of the acknowledgement.
+    let reply = outbox_email(&app, "A reply to your feedback").await;
+    assert!(reply.contains("Which lamp post is it?"), "{reply}");
+    assert_eq!(header(&reply, "To"), Some("resident@example.com"));
+    assert_eq!(header(&reply, "Content-Language"), Some("en"));
+    let acknowledgement = outbox_email(&app, "Thank you for your feedback").await;
+    let thread = header(&acknowledgement, "Message-ID").expect("acknowledgement id");
+    assert_eq!(header(&reply, "In-Reply-To"), Some(thread), "{reply}");
+    assert!(!reply.contains("Pylväs"), "{reply}");
+
+    let response = mutate(
+        &app,
+        &handler,
+        "setCaseStatus",
+        json!({ "reference": reference, "version": version + 3, "status": "RESOLVED", "note": "Lamppu vaihdettu" }),
+    )
+    .await;
+    let case = changed(&response, "setCaseStatus");
+    assert_eq!(case["status"], "RESOLVED");
+    assert!(case["resolvedAt"].is_string(), "{case}");
+
+    // The table refuses what the workflow does not allow, naming the move.
+    let refused = mutate(
+        &app,
+        &handler,
+        "setCaseStatus",
+        json!({ "reference": reference, "version": version + 4, "status": "WAITING_FOR_RESIDENT" }),
+    )
+    .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["from"], "RESOLVED");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["to"],
+        "WAITING_FOR_RESIDENT"
+    );
+    let replied_when_resolved = mutate(
+        &app,
+        &handler,
+        "replyToResident",
+        json!({ "reference": reference, "version": version + 4, "body": "Vielä yksi asia" }),
+    )
+    .await;
+    assert_eq!(
+        error_code(&replied_when_resolved),
+        "BAD_USER_INPUT",
+        "{replied_when_resolved}"
+    );
+    for status in ["NEW", "ROUTED", "NEEDS_TRIAGE"] {
+        let response = mutate(
+            &app,
+            &handler,
+            "setCaseStatus",
+            json!({ "reference": reference, "version": version + 4, "status": status }),
+        )
+        .await;
+        assert_eq!(
+            error_code(&response),
+            "BAD_USER_INPUT",
+            "{status}: {response}"
+        );
+    }
+
+    // Reopening clears the resolution.
+    let response = mutate(
+        &app,
+        &handler,
+        "setCaseStatus",
+        json!({ "reference": reference, "version": version + 4, "status": "IN_PROGRESS" }),
+    )
+    .await;
+    let case = changed(&response, "setCaseStatus");
+    assert_eq!(case["status"], "IN_PROGRESS");
+    assert!(case["resolvedAt"].is_null(), "{case}");
+
+    let events = timeline(&app, &reference).await;
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|event| event["kind"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "received",
+            "routed",
+            "assigned",
+            "internal_note",
+            "replied",
+            "status_changed",
+            "reopened"
+        ]
+    );
+    let actor = format!("staff:{me}");
+    for event in events.iter().skip(2) {
+        assert_eq!(event["actor"], actor.as_str(), "{event}");
+    }
+    assert_eq!(events[2]["before"]["assignee"], Value::Null);
+    assert_eq!(events[2]["after"]["assignee"], me);
+    assert_eq!(events[2]["before"]["status"], "routed");
+    assert_eq!(events[2]["after"]["status"], "in_progress");
+    assert_eq!(events[3]["note"], secret_note);
+    assert_eq!(events[5]["after"]["status"], "resolved");
+    assert_eq!(events[5]["note"], "Lamppu vaihdettu");
+    app.stop().await;
+}
+
+async fn a_handler_acts_only_in_scope_and_returns_what_is_not_theirs(database: TestDatabase) {
+    let app = spawn_app(database).await;
+    let store = app.store().await;
+    let ours = account(
+        &store,
+        "kalle@hel.fi",
+        StaffRole::Handler,
+        &["rakennusvirasto"],
+        None,
+    )
+    .await;
+    let theirs = account(&store, "hanna@hel.fi", StaffRole::Handler, &["hkl"], None).await;
+    let (reference, _) = app.submit(street_lamp()).await;
+    let routed = app.wait_for_status(&reference, &["ROUTED"]).await;
+    let version = routed["version"].as_i64().expect("version");
+
+    // Another unit's handler gets exactly what a reference that does not exist gets.
+    let attempts = [
+        ("assignCase", json!({ "assigneeEmail": "hanna@hel.fi" })),
+        ("addInternalNote", json!({ "body": "x" })),
+        ("replyToResident", json!({ "body": "x" })),
+        ("setCaseStatus", json!({ "status": "RESOLVED" })),
+        ("returnToTriage", json!({ "reason": "x" })),
+    ];
+    for (name, fields) in attempts {
+        for target in [reference.as_str(), "HEL-2026-999999"] {
+            let mut input = fields.clone();
+            input["reference"] = json!(target);
+            input["version"] = json!(version);
+            let response = mutate(&app, &theirs, name, input).await;
+            assert_eq!(error_code(&response), "NOT_FOUND", "{name}: {response}");
+            assert_eq!(
+                response["errors"][0]["message"],
+                format!("no case {target}"),
+                "{name}: the message must not tell the two apart"
+            );
+        }
+    }
+
+    // A case goes only to someone who works its unit.
+    let response = mutate(
+        &app,
+        &ours,
+        "assignCase",
+        json!({ "reference": reference, "version": version, "assigneeEmail": "hanna@hel.fi" }),
+    )
+    .await;
+    assert_eq!(error_code(&response), "BAD_USER_INPUT", "{response}");
+    let response = mutate(
+        &app,
+        &ours,
+        "returnToTriage",
+        json!({ "reference": reference, "version": version, "reason": "   " }),
+    )
+    .await;
+    assert_eq!(error_code(&response), "BAD_USER_INPUT", "{response}");
+    assert_eq!(response["errors"][0]["extensions"]["field"], "reason");
+
+    // "Not ours": back to triage in one step, and the triage unit is told.
+    let response = mutate(
+        &app,
+        &ours,
+        "returnToTriage",
+        json!({ "reference": reference, "version": version, "reason": "HSL:n pysäkin valo, ei katuvalaistusta" }),
+    )
+    .await;
+    let case = changed(&response, "returnToTriage");
+    assert_eq!(case["status"], "NEEDS_TRIAGE");
+    assert_eq!(case["unit"]["code"], "triage");
+    assert!(case["assignee"].is_null());
+    let gone = app
+        .graphql(
+            "query($r: String!) { case(reference: $r) { reference } }",
+            json!({ "r": reference }),
+            Some(&ours),
+        )
+        .await;
+    assert_eq!(error_code(&gone), "NOT_FOUND", "{gone}");
+    let case_id = store
+        .case_by_reference(&reference.parse().expect("reference"))
+        .await
+        .expect("load")
+        .expect("case")
+        .id;
+    let mut notifications = 0;
+    for _ in 0..200 {
+        notifications = store
+            .emails_for_case(case_id.0)
+            .await
+            .expect("emails")
+            .iter()
+            .filter(|email| email.kind == "handler_notification")
+            .count();
+        if notifications == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(notifications, 2, "the unit, then triage");
+    let events = timeline(&app, &reference).await;
+    let returned = events.last().expect("event");
+    assert_eq!(returned["kind"], "returned_to_triage");
+    assert_eq!(returned["before"]["unit"], "rakennusvirasto");
+    assert_eq!(returned["after"]["unit"], "triage");
+    assert_eq!(returned["note"], "HSL:n pysäkin valo, ei katuvalaistusta");
+
+    // Triage sends it on; moving cases between units is not a handler's.
+    let forbidden = mutate(
+        &app,
+        &ours,
+        "reassignCase",
+        json!({ "reference": reference, "version": version + 1, "unitCode": "hkl" }),
+    )
+    .await;
+    assert_eq!(error_code(&forbidden), "FORBIDDEN", "{forbidden}");
+    let response = app
+        .staff(
+            "mutation($input: ReassignCaseInput!) { reassignCase(input: $input) { status unit { code } version } }",
+            json!({ "input": { "reference": reference, "version": version + 1, "unitCode": "hkl" } }),
+        )
+        .await;
+    let case = changed(&response, "reassignCase");
+    assert_eq!(case["status"], "ROUTED");
+    assert_eq!(case["unit"]["code"], "hkl");
+    let visible = app
+        .graphql(
+            "query($r: String!) { case(reference: $r) { reference } }",
+            json!({ "r": reference }),
+            Some(&theirs),
+        )
+        .await;
+    assert_eq!(visible["data"]["case"]["reference"], reference.as_str());
+    app.stop().await;
+}
+
+on_every_backend!(
+    a_case_is_worked_to_resolution,
+    a_handler_acts_only_in_scope_and_returns_what_is_not_theirs,
+);
