@@ -4,6 +4,7 @@
 //! the vocabulary (cases, references, channels, languages, statuses), the organisation
 //! model that routing and notification work against, and the settings shape.
 
+pub mod calendar;
 pub mod case;
 pub mod email;
 pub mod i18n;
