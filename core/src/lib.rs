@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod case;
+pub mod deadlines;
 pub mod email;
 pub mod i18n;
 pub mod org;

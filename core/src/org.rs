@@ -11,6 +11,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::case::Language;
+use crate::deadlines::Deadlines;
 use crate::i18n::Localized;
 
 const HELSINKI_TOML: &str = include_str!("../org/helsinki.toml");
@@ -26,6 +27,9 @@ pub struct Organisation {
     pub units: Vec<Unit>,
     #[serde(default)]
     pub categories: Vec<Category>,
+    /// First-reply and resolution deadlines; absent: 5 and 20 working days.
+    #[serde(default)]
+    pub deadlines: Deadlines,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +47,9 @@ pub struct Unit {
     pub name: Localized,
     /// Where handler notifications for this unit are sent.
     pub mailbox: String,
+    /// Who hears that a case of this unit missed a deadline; absent: the mailbox.
+    #[serde(default)]
+    pub lead_email: Option<String>,
     /// The language the unit's handlers read; their notifications are written in it.
     #[serde(default = "default_language_code")]
     pub language: String,
@@ -75,6 +82,11 @@ fn default_language_code() -> String {
 impl Unit {
     pub fn handler_language(&self) -> Language {
         Language::from_code(&self.language).unwrap_or(Language::DEFAULT)
+    }
+
+    /// Where a missed deadline is reported: the unit's lead, else its mailbox.
+    pub fn lead_address(&self) -> &str {
+        self.lead_email.as_deref().unwrap_or(&self.mailbox)
     }
 }
 
@@ -210,6 +222,14 @@ impl Organisation {
                     format!("{:?} is not an email address", unit.mailbox),
                 );
             }
+            if let Some(lead) = &unit.lead_email
+                && !looks_like_mailbox(lead)
+            {
+                problem(
+                    format!("{place}.lead_email"),
+                    format!("{lead:?} is not an email address"),
+                );
+            }
             if Language::from_code(&unit.language).is_none() {
                 problem(
                     format!("{place}.language"),
@@ -250,6 +270,8 @@ impl Organisation {
                 &mut problem,
             );
         }
+        self.deadlines
+            .problems(&unit_codes, &category_codes, &mut problem);
         problems
     }
 }
@@ -383,6 +405,39 @@ mod tests {
             places.contains(&"categories[0] (code \"1\").default_unit"),
             "{places:?}"
         );
+    }
+
+    #[test]
+    fn deadlines_are_optional_and_checked_against_the_organisation() {
+        let base = r#"
+            triage_unit = "t"
+            [[divisions]]
+            code = "d"
+            name = { fi = "D", sv = "D", en = "D" }
+            [[units]]
+            code = "t"
+            division = "d"
+            name = { fi = "T", sv = "T", en = "T" }
+            mailbox = "t@example.fi"
+        "#;
+        let plain = Organisation::from_toml(base).expect("valid without deadlines");
+        assert_eq!(plain.deadlines.first_reply_working_days, 5);
+        assert_eq!(plain.triage().lead_address(), "t@example.fi");
+
+        let source = format!(
+            "{base}\nlead_email = \"boss\"\n[deadlines]\n[[deadlines.overrides]]\ncategory = \"404\"\n"
+        );
+        let error = Organisation::from_toml(&source).expect_err("invalid");
+        let places: Vec<&str> = error.problems.iter().map(|p| p.place.as_str()).collect();
+        assert_eq!(
+            places,
+            [
+                "units[0] (code \"t\").lead_email",
+                "deadlines.overrides[0] (category \"404\").category"
+            ]
+        );
+        let helsinki = Organisation::helsinki();
+        assert_eq!(helsinki.deadlines.resolution_working_days, 20);
     }
 
     #[test]
