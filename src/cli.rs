@@ -84,6 +84,9 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Service figures (volume, times to route, reply and resolve, routing
+    /// corrections) for the cases created in a range, as CSV or JSON.
+    Stats(StatsArgs),
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -170,6 +173,23 @@ fn parse_role(text: &str) -> Result<StaffRole, String> {
         let roles: Vec<&str> = StaffRole::ALL.iter().map(|role| role.code()).collect();
         format!("no role {text:?}; give one of {}", roles.join(", "))
     })
+}
+
+/// `palaute stats`: the figures of the GraphQL `stats` query, for reports.
+#[derive(Debug, Args, Clone)]
+pub struct StatsArgs {
+    /// First day of case creation, included: a date (midnight in Helsinki, e.g.
+    /// 2026-01-01) or an RFC 3339 instant.
+    #[arg(long, value_name = "DATE", value_parser = crate::stats::parse_report_time)]
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// End of the range, excluded: `--from 2026-01-01 --to 2026-02-01` is January.
+    #[arg(long, value_name = "DATE", value_parser = crate::stats::parse_report_time)]
+    pub to: chrono::DateTime<chrono::Utc>,
+    /// One row per channel, unit, category, language or ISO week, and a total.
+    #[arg(long, value_enum, value_name = "GROUP", default_value = "unit")]
+    pub group_by: crate::stats::GroupBy,
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "csv")]
+    pub format: crate::stats::ReportFormat,
 }
 
 #[derive(Debug, Subcommand)]

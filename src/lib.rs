@@ -10,3 +10,4 @@ pub mod eval_routing;
 pub mod routing_models;
 pub mod runtime;
 pub mod staff_accounts;
+pub mod stats;

@@ -17,6 +17,7 @@ pub mod request_shape;
 mod routing_types;
 mod schema;
 mod server;
+mod stats;
 mod timeline;
 mod types;
 mod workflow;

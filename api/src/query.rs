@@ -23,7 +23,8 @@ pub struct Query;
 
 type CaseConnection = Connection<String, CaseView, CaseConnectionFields, EmptyFields>;
 
-#[Object]
+// Named apart from the root it is merged into (`schema::QueryRoot`, "Query").
+#[Object(name = "CaseQuery")]
 impl Query {
     /// The units that handle cases, names in `lang` (Finnish by default).
     async fn units(&self, ctx: &Context<'_>, lang: Option<Language>) -> Vec<UnitView> {

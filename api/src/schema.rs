@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use crate::mutation::Mutation;
 use crate::query::Query;
+use crate::stats::StatsQuery;
 use crate::workflow::WorkflowMutation;
 
 /// Every mutation: intake and routing decisions, and the case workflow.
@@ -18,7 +19,16 @@ use crate::workflow::WorkflowMutation;
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(Mutation, WorkflowMutation);
 
-pub type ApiSchema = Schema<Query, MutationRoot, EmptySubscription>;
+/// Every query: lookups, tracking, staff reads, and service stats.
+#[derive(MergedObject)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(Query, StatsQuery);
+
+fn query_root() -> QueryRoot {
+    QueryRoot(Query, StatsQuery)
+}
+
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Limits resolvers read from the context (configuration, not constants).
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +50,7 @@ pub fn build_schema(
     job_max_attempts: i32,
     job_wakeup: Arc<Notify>,
 ) -> ApiSchema {
-    Schema::build(Query, MutationRoot::default(), EmptySubscription)
+    Schema::build(query_root(), MutationRoot::default(), EmptySubscription)
         .data(store)
         .data(organisation)
         .data(index)
@@ -60,7 +70,7 @@ pub fn build_schema(
 
 /// The schema in SDL, as checked in at the repository root (`schema.graphql`).
 pub fn schema_sdl() -> String {
-    Schema::build(Query, MutationRoot::default(), EmptySubscription)
+    Schema::build(query_root(), MutationRoot::default(), EmptySubscription)
         .finish()
         .sdl()
 }

@@ -20,6 +20,7 @@ mod routing_models;
 mod schedules;
 mod search_queue;
 mod staff;
+mod stats;
 mod workflow;
 
 pub use cases::{
@@ -38,6 +39,10 @@ pub use routing_models::{
 };
 pub use search_queue::IndexTicket;
 pub use staff::{ApiTokenRecord, OidcSignIn, StaffUserRecord};
+pub use stats::{
+    DeadlineCompliance, Durations, MAX_STATS_RANGE_DAYS, ServiceStats, StatsGrouping, StatsRange,
+    StatsRangeError, StatsRequest, StatsRow, helsinki_week, hours,
+};
 pub use workflow::{CaseEdit, Change, Edited};
 
 /// The current time at the precision both backends store (microseconds), so a value
