@@ -305,6 +305,17 @@ impl CaseView {
         self.0.resolved_at
     }
 
+    /// Deadlines: when the first reply to the resident is due, counted in working time
+    /// in Helsinki from the submission (null before routing).
+    async fn first_reply_due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.first_reply_due_at
+    }
+
+    /// Deadlines: when the case should be resolved, counted like `firstReplyDueAt`.
+    async fn due_at(&self) -> Option<DateTime<Utc>> {
+        self.0.due_at
+    }
+
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

@@ -66,6 +66,8 @@ pub struct WorkerSettings {
     /// First retry delay; doubled each attempt up to `retry_cap_seconds`.
     pub retry_base_ms: u64,
     pub retry_cap_seconds: u64,
+    /// How often deadline warnings and breaches are looked for; 0 turns the check off.
+    pub deadline_check_minutes: u64,
 }
 
 /// How trained routing models are made and trusted.
@@ -197,6 +199,7 @@ impl Default for WorkerSettings {
             max_attempts: 8,
             retry_base_ms: 1_000,
             retry_cap_seconds: 600,
+            deadline_check_minutes: 5,
         }
     }
 }
@@ -350,6 +353,12 @@ impl WorkerSettings {
 
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs(self.heartbeat_seconds)
+    }
+
+    /// `None` when the deadline check is off.
+    pub fn deadline_check_interval(&self) -> Option<Duration> {
+        (self.deadline_check_minutes > 0)
+            .then(|| Duration::from_secs(self.deadline_check_minutes.saturating_mul(60)))
     }
 
     /// How long one SMTP step may take: well inside the lease, so a hung relay fails

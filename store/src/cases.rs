@@ -114,6 +114,10 @@ pub struct CaseRecord {
     pub assignee_id: Option<i64>,
     pub first_replied_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Deadlines: when the first reply and the resolution are due (`None` before
+    /// routing, and for cases routed before deadlines existed).
+    pub first_reply_due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -190,6 +194,10 @@ palaute_core::coded_enum!(
         Acknowledgement => "acknowledgement",
         /// Staff's answer to the resident, in the acknowledgement's thread.
         ResidentReply => "resident_reply",
+        /// Deadlines: a deadline is near (to the handler or the unit mailbox).
+        DeadlineWarning => "deadline_warning",
+        /// Deadlines: a deadline passed (to the unit lead or the unit mailbox).
+        DeadlineBreach => "deadline_breach",
     }
 );
 
@@ -555,6 +563,20 @@ impl Store {
         max_attempts: i32,
         now: DateTime<Utc>,
     ) -> Result<RoutingRecorded, StoreError> {
+        self.record_routing_with_deadlines(id, routing, None, emails, max_attempts, now)
+            .await
+    }
+
+    /// [`Store::record_routing`], setting the case's due times in the same transaction.
+    pub async fn record_routing_with_deadlines(
+        &self,
+        id: CaseId,
+        routing: &Routing,
+        due: Option<&palaute_core::deadlines::DueTimes>,
+        emails: &[NewEmail],
+        max_attempts: i32,
+        now: DateTime<Utc>,
+    ) -> Result<RoutingRecorded, StoreError> {
         let txn = self.begin_write().await?;
         let language_code = routing
             .language
@@ -614,6 +636,7 @@ impl Store {
         )
         .await?;
         queue_emails(&txn, id, emails, max_attempts, now).await?;
+        crate::deadlines::write_due_times(&txn, id, due).await?;
         insert_predictions(&txn, id, &routing.predictions, now).await?;
         mark_for_indexing(&txn, id.0, now).await?;
         txn.commit()
@@ -908,6 +931,8 @@ impl TryFrom<case::Model> for CaseRecord {
             assignee_id: row.assignee_id,
             first_replied_at: row.first_replied_at,
             resolved_at: row.resolved_at,
+            first_reply_due_at: row.first_reply_due_at,
+            due_at: row.due_at,
         })
     }
 }

@@ -29,6 +29,8 @@ palaute_core::coded_enum!(
         SendReply => "send_reply",
         /// Train a routing model on every labelled example, if there are new ones.
         RetrainRouting => "retrain_routing",
+        /// Send the deadline warnings and breach notices that have come due.
+        CheckDeadlines => "check_deadlines",
     }
 );
 

@@ -9,6 +9,7 @@
 
 mod cases;
 mod db;
+mod deadlines;
 mod entity;
 mod error;
 mod jobs;
@@ -28,6 +29,7 @@ pub use cases::{
     NewEmail, Routing, RoutingRecorded, Submitted,
 };
 pub use db::Store;
+pub use deadlines::{Deadline, DeadlineNotice, DueNotice, NoticeKind, NoticeRecorded};
 pub use error::StoreError;
 pub use jobs::{ClaimedJob, JobCounts, JobKind, JobStatus};
 pub use outbox::{EmailRecord, EmailStatus};

@@ -6,11 +6,13 @@
 //!   ones on one machine.
 //! - [`pipeline`] detects a new case's language, routes it and queues its emails.
 //! - [`delivery`] sends one outbox email.
+//! - [`deadlines`] sends the deadline warnings and breach notices that have come due.
 //! - [`indexer`] drains the store's index queue into the search index.
 //! - [`mail`] writes, renders and delivers email.
 //! - [`models`] keeps the running routing models loaded; [`training`] trains new ones.
 
 mod backoff;
+pub mod deadlines;
 pub mod delivery;
 pub mod indexer;
 pub mod liveness;

@@ -135,11 +135,19 @@ impl Pipeline {
         routing: &Routing,
         emails: &[NewEmail],
     ) -> Result<RoutingRecorded, JobError> {
+        // Deadlines run from the submission, so a case that waited for routing (or
+        // fell back to triage) has had its clock running all along.
+        let due = self.organisation.deadlines.due_times(
+            case.created_at,
+            &routing.unit_code,
+            routing.category_code.as_deref(),
+        );
         let recorded = self
             .store
-            .record_routing(
+            .record_routing_with_deadlines(
                 case.id,
                 routing,
+                Some(&due),
                 emails,
                 self.max_attempts,
                 palaute_store::now(),
@@ -147,6 +155,17 @@ impl Pipeline {
             .await
             .context("recording the routing")?;
         Ok(recorded)
+    }
+
+    /// The periodic deadline check, sending as this pipeline sends.
+    pub fn deadline_check(&self) -> crate::deadlines::DeadlineCheck {
+        crate::deadlines::DeadlineCheck::new(
+            self.store.clone(),
+            Arc::clone(&self.organisation),
+            self.mail_from.clone(),
+            self.public_url.clone(),
+            self.max_attempts,
+        )
     }
 
     /// The routing decision for a case; pure given the case, the organisation and the
@@ -316,6 +335,22 @@ impl Pipeline {
             .queue_case_emails(case.id, &emails, self.max_attempts, palaute_store::now())
             .await
             .context("queueing the new unit's notification")?;
+        // The new unit's deadlines, still counted from the submission. Only while the
+        // case is where this job found it: a later move's job sets its own.
+        let due = self.organisation.deadlines.due_times(
+            case.created_at,
+            &routing.unit_code,
+            routing.category_code.as_deref(),
+        );
+        self.store
+            .set_due_times(
+                case.id,
+                &routing.unit_code,
+                routing.category_code.as_deref(),
+                &due,
+            )
+            .await
+            .context("setting the new unit's deadlines")?;
         Ok(())
     }
 
@@ -500,14 +535,19 @@ impl Pipeline {
     /// (so no two cases share one, even over two databases). It is stored with the
     /// email, so every retry of the delivery sends the same one.
     fn message_id(&self, case: &CaseRecord, kind: &str) -> String {
-        let domain = sender_domain(&self.mail_from).unwrap_or("palaute.invalid");
-        format!(
-            "{}.{kind}.c{}.{:08x}@{domain}",
-            case.reference.to_string().to_ascii_lowercase(),
-            case.id.0,
-            rand::random::<u32>()
-        )
+        message_id(&self.mail_from, case, kind)
     }
+}
+
+/// A new Message-ID for an email of `kind` about `case`, sent from `mail_from`.
+pub(crate) fn message_id(mail_from: &str, case: &CaseRecord, kind: &str) -> String {
+    let domain = sender_domain(mail_from).unwrap_or("palaute.invalid");
+    format!(
+        "{}.{kind}.c{}.{:08x}@{domain}",
+        case.reference.to_string().to_ascii_lowercase(),
+        case.id.0,
+        rand::random::<u32>()
+    )
 }
 
 /// Why emails are written about a case.

@@ -12,6 +12,7 @@ use tokio::sync::{Notify, oneshot, watch};
 use tracing::{debug, error, info, warn};
 
 use crate::backoff::retry_delay;
+use crate::deadlines::DeadlineCheck;
 use crate::delivery::EmailSender;
 use crate::liveness::{self, LivenessLock};
 use crate::pipeline::Pipeline;
@@ -56,6 +57,8 @@ impl<E: Into<anyhow::Error>> From<E> for JobError {
 
 /// The schedule row behind periodic retraining.
 const RETRAIN_SCHEDULE: &str = "retrain_routing";
+/// The schedule row behind the periodic deadline check.
+const DEADLINE_SCHEDULE: &str = "check_deadlines";
 
 /// How long a job other than retraining may run. Each IO step inside has a bound of its
 /// own (SMTP timeout, SQLite busy timeout, pool acquire timeout); this catches one that
@@ -76,6 +79,7 @@ pub struct Runner {
     routing: RoutingSettings,
     pipeline: Arc<Pipeline>,
     email_sender: Arc<EmailSender>,
+    deadlines: DeadlineCheck,
     wakeups: Wakeups,
     name: String,
     liveness: Option<Liveness>,
@@ -95,6 +99,7 @@ impl Runner {
             store,
             settings,
             routing,
+            deadlines: pipeline.deadline_check(),
             pipeline: Arc::new(pipeline),
             email_sender: Arc::new(email_sender),
             wakeups,
@@ -135,11 +140,26 @@ impl Runner {
                 runner.job_loop(slot, shutdown).await
             }));
         }
-        if let Some(interval) = runner.routing.retrain_interval() {
+        let schedules = [
+            (
+                RETRAIN_SCHEDULE,
+                JobKind::RetrainRouting,
+                runner.routing.retrain_interval(),
+            ),
+            (
+                DEADLINE_SCHEDULE,
+                JobKind::CheckDeadlines,
+                runner.settings.deadline_check_interval(),
+            ),
+        ];
+        for (name, kind, interval) in schedules {
+            let Some(interval) = interval else {
+                continue;
+            };
             let runner = Arc::clone(&runner);
             let shutdown = shutdown.clone();
             loops.push(tokio::spawn(async move {
-                runner.schedule_loop(interval, shutdown).await
+                runner.schedule_loop(name, kind, interval, shutdown).await
             }));
         }
         for handle in loops {
@@ -214,10 +234,12 @@ impl Runner {
         }
     }
 
-    /// Enqueues the periodic retraining when it is due. Every worker process runs
-    /// this; the store lets one of them enqueue each run.
+    /// Enqueues a periodic job (retraining, the deadline check) when it is due. Every
+    /// worker process runs this; the store lets one of them enqueue each run.
     async fn schedule_loop(
         self: Arc<Self>,
+        name: &'static str,
+        kind: JobKind,
         interval: Duration,
         mut shutdown: watch::Receiver<bool>,
     ) {
@@ -228,8 +250,8 @@ impl Runner {
             match self
                 .store
                 .run_schedule_if_due(
-                    RETRAIN_SCHEDULE,
-                    JobKind::RetrainRouting,
+                    name,
+                    kind,
                     interval,
                     self.settings.max_attempts,
                     palaute_store::now(),
@@ -237,11 +259,11 @@ impl Runner {
                 .await
             {
                 Ok(Some(job)) => {
-                    debug!(job, "routing retraining enqueued");
+                    debug!(job, schedule = name, "periodic job enqueued");
                     self.wakeups.jobs.notify_waiters();
                 }
                 Ok(None) => {}
-                Err(error) => error!(error = %error, "could not check the retraining schedule"),
+                Err(error) => error!(error = %error, schedule = name, "could not check a schedule"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(check_every) => {}
@@ -330,6 +352,12 @@ impl Runner {
                 Some(JobKind::RetrainRouting) => {
                     crate::training::retrain(&self.store, self.routing_options()).await
                 }
+                Some(JobKind::CheckDeadlines) => self
+                    .deadlines
+                    .run(palaute_store::now())
+                    .await
+                    .map(|_| ())
+                    .map_err(JobError::transient),
                 None => Err(JobError::permanent(anyhow::anyhow!(
                     "unknown job kind {:?}",
                     job.kind_code
@@ -414,8 +442,15 @@ impl Runner {
             }
             // The case stays with its new unit, whose mailbox simply was not told; a
             // reply that could not be emailed is still on the tracking page; a failed
-            // retraining leaves the running models as they were.
-            Some(JobKind::NotifyUnit | JobKind::SendReply | JobKind::RetrainRouting) | None => {}
+            // retraining leaves the running models as they were; the next deadline check
+            // picks up what a failed one left.
+            Some(
+                JobKind::NotifyUnit
+                | JobKind::SendReply
+                | JobKind::RetrainRouting
+                | JobKind::CheckDeadlines,
+            )
+            | None => {}
         }
     }
 }

@@ -43,6 +43,12 @@ pub struct Model {
     pub first_replied_at: Option<DateTimeUtc>,
     /// When the case was last resolved (cleared when it is reopened).
     pub resolved_at: Option<DateTimeUtc>,
+    /// Deadlines (see `deadlines.rs`): set when the case is routed, counted in working
+    /// time from its submission; NULL for cases routed before deadlines existed.
+    pub first_reply_due_at: Option<DateTimeUtc>,
+    pub first_reply_warning_at: Option<DateTimeUtc>,
+    pub due_at: Option<DateTimeUtc>,
+    pub due_warning_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

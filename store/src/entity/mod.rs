@@ -4,6 +4,7 @@
 pub mod api_token;
 pub mod case;
 pub mod case_contact;
+pub mod case_deadline_notice;
 pub mod case_event;
 pub mod category;
 pub mod division;

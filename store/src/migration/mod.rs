@@ -8,6 +8,7 @@ mod m20261127_000002_routing_models;
 mod m20261201_000003_recipient_throttles;
 mod m20261201_000004_staff_accounts;
 mod m20261201_000005_workflow;
+mod m20261201_000006_deadlines;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_recipient_throttles::Migration),
             Box::new(m20261201_000004_staff_accounts::Migration),
             Box::new(m20261201_000005_workflow::Migration),
+            Box::new(m20261201_000006_deadlines::Migration),
         ]
     }
 }

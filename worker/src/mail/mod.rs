@@ -1,6 +1,7 @@
 //! Outgoing email: the texts, the RFC 5322 message, and its delivery.
 //!
-//! - [`templates`] writes subjects and bodies in Finnish, Swedish or English.
+//! - [`templates`] writes subjects and bodies in Finnish, Swedish or English;
+//!   [`deadline_templates`] the deadline warnings and breach notices.
 //! - [`message`] turns an [`OutgoingEmail`] into message bytes with the headers every
 //!   automated email needs.
 //! - [`delivery`] hands the bytes to an SMTP relay or writes them to the outbox folder.
@@ -8,11 +9,13 @@
 //! Emails are queued in the store's outbox table first and delivered by a job, so
 //! everything here is safe to repeat for the same email.
 
+pub mod deadline_templates;
 pub mod delivery;
 mod error;
 pub mod message;
 pub mod templates;
 
+pub use deadline_templates::{DeadlineFacts, deadline_notice};
 pub use delivery::{Delivered, Mailer};
 pub use error::MailError;
 pub use message::{OutgoingEmail, render, render_at};

@@ -237,7 +237,7 @@ fn needs_triage(facts: &CaseFacts) -> bool {
 }
 
 /// `[reference] lead: title`, cut at the title to stay within [`SUBJECT_MAX_CHARS`].
-fn subject(reference: &str, lead: &str, title: Option<&str>) -> String {
+pub(super) fn subject(reference: &str, lead: &str, title: Option<&str>) -> String {
     let prefix = format!("[{reference}] {lead}");
     let title = title.map(collapse_whitespace).filter(|t| !t.is_empty());
     let Some(title) = title else {
@@ -271,7 +271,7 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-fn push_line(body: &mut String, line: &str) {
+pub(super) fn push_line(body: &mut String, line: &str) {
     body.push_str(line);
     body.push('\n');
 }
