@@ -171,6 +171,8 @@ pub struct RunningServer {
     pub address: std::net::SocketAddr,
     stop: watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The server's own store handle (its statement count shows what requests cost).
+    pub store: Store,
     background: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -267,6 +269,7 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
     })
 }
 
+        store: store.clone(),
 /// Runs `serve` until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings, run_worker: bool) -> anyhow::Result<()> {
     let token_note = settings

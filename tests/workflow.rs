@@ -393,7 +393,109 @@ async fn a_handler_acts_only_in_scope_and_returns_what_is_not_theirs(database: T
     app.stop().await;
 }
 
+async fn duplicates_merge_into_one_case_and_related_cases_link(database: TestDatabase) {
+    let app = spawn_app(database).await;
+    let (kept, _) = app.submit(street_lamp()).await;
+    let mut duplicate_input = street_lamp();
+    duplicate_input["language"] = json!("SV");
+    duplicate_input["contact"]["email"] = json!("invanare@example.com");
+    let (duplicate, _) = app.submit(duplicate_input).await;
+    let (related, _) = app
+        .submit(json!({ "channel": "WEB", "description": "Katulamppu vilkkuu Runeberginkadulla", "language": "FI" }))
+        .await;
+    for reference in [&kept, &duplicate, &related] {
+        app.wait_for_status(reference, &["ROUTED"]).await;
+    }
+    let merge = "mutation($input: MergeCasesInput!) { mergeCases(input: $input) { reference version duplicates { reference status mergedInto { reference } } } }";
+    let input = |dup: &str, dup_version: i64, into: &str, into_version: i64| {
+        json!({ "input": {
+            "duplicate": { "reference": dup, "version": dup_version },
+            "into": { "reference": into, "version": into_version },
+            "note": "sama lamppu",
+        } })
+    };
+    let itself = app.staff(merge, input(&kept, 2, &kept, 2)).await;
+    assert_eq!(error_code(&itself), "BAD_USER_INPUT", "{itself}");
+    let stale = app.staff(merge, input(&duplicate, 1, &kept, 2)).await;
+    assert_eq!(error_code(&stale), "CONFLICT", "{stale}");
+    assert_eq!(
+        stale["errors"][0]["extensions"]["reference"],
+        duplicate.as_str()
+    );
+
+    let merged = app.staff(merge, input(&duplicate, 2, &kept, 2)).await;
+    let case = &merged["data"]["mergeCases"];
+    assert_eq!(case["reference"], kept.as_str(), "{merged}");
+    assert_eq!(case["version"], 3);
+    assert_eq!(case["duplicates"][0]["reference"], duplicate.as_str());
+    assert_eq!(case["duplicates"][0]["status"], "CLOSED");
+    assert_eq!(
+        case["duplicates"][0]["mergedInto"]["reference"],
+        kept.as_str()
+    );
+    let again = app.staff(merge, input(&duplicate, 3, &related, 2)).await;
+    assert_eq!(error_code(&again), "BAD_USER_INPUT", "{again}");
+
+    // One matter, one row: lists, counts and search show the kept case only.
+    let listed = app
+        .staff(
+            "{ cases { totalCount } caseCounts(groupBy: UNIT) { key count } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["data"]["cases"]["totalCount"], 2, "{listed}");
+    assert_eq!(listed["data"]["caseCounts"][0]["count"], 2, "{listed}");
+    let mut found = Value::Null;
+    for _ in 0..200 {
+        found = app
+            .staff("{ search(query: \"Runeberginkadun kulmassa\") { totalCount nodes { reference } } }", json!({}))
+            .await;
+        if found["data"]["search"]["totalCount"] == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(found["data"]["search"]["totalCount"], 1, "{found}");
+    assert_eq!(
+        found["data"]["search"]["nodes"][0]["reference"],
+        kept.as_str()
+    );
+
+    // The duplicate's resident is told, in Swedish, which case carries on.
+    let notice = outbox_email(&app, "Din respons behandlas tillsammans med en annan").await;
+    assert_eq!(header(&notice, "To"), Some("invanare@example.com"));
+    assert!(notice.contains(&kept), "{notice}");
+
+    let linked = app
+        .staff(
+            "mutation($input: LinkCasesInput!) { linkCases(input: $input) { reference linkedCases { reference linkedCases { reference } } } }",
+            json!({ "input": {
+                "case": { "reference": kept, "version": 3 },
+                "linked": { "reference": related, "version": 2 },
+            } }),
+        )
+        .await;
+    let case = &linked["data"]["linkCases"];
+    assert_eq!(
+        case["linkedCases"][0]["reference"],
+        related.as_str(),
+        "{linked}"
+    );
+    assert_eq!(
+        case["linkedCases"][0]["linkedCases"][0]["reference"],
+        kept.as_str()
+    );
+    let kinds: Vec<String> = timeline(&app, &kept)
+        .await
+        .iter()
+        .map(|event| event["kind"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(kinds, ["received", "routed", "duplicate_merged", "linked"]);
+    app.stop().await;
+}
+
 on_every_backend!(
     a_case_is_worked_to_resolution,
     a_handler_acts_only_in_scope_and_returns_what_is_not_theirs,
+    duplicates_merge_into_one_case_and_related_cases_link,
 );

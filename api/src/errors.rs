@@ -72,6 +72,11 @@ pub fn from_store(context: &str, store_error: StoreError) -> Error {
     }
 }
 
+/// A batched load failed in the store: internal, as with [`from_store`].
+pub fn from_loader(context: &str, store_error: &std::sync::Arc<StoreError>) -> Error {
+    internal(context, store_error.as_ref())
+}
+
 /// Failures of the index are internal. Search text refused by its limits is the client's
 /// to fix: `BAD_USER_INPUT` on the field `query`, with `position`, the number of characters
 /// before the offending one.

@@ -5,9 +5,10 @@ use async_graphql::InputObject;
 use chrono::{DateTime, Utc};
 use palaute_core::submission::{known_category, too_long};
 use palaute_core::text::normalize_optional;
+use palaute_core::workflow::Tag;
 use palaute_core::{Field, FieldErrors, Organisation, RawSubmission, Submission};
 use palaute_search_index::SearchFilters;
-use palaute_store::{CaseFilter, NewCase};
+use palaute_store::{AssigneeFilter, CaseFilter, CaseOrder, NewCase};
 
 use async_graphql::ErrorExtensions;
 
@@ -60,6 +61,34 @@ pub struct CaseFilterInput {
     pub created_after: Option<DateTime<Utc>>,
     /// Cases created before this time.
     pub created_before: Option<DateTime<Utc>>,
+    /// Cases assigned to this staff member (email).
+    pub assignee: Option<String>,
+    /// true: cases assigned to nobody (not with `assignee`).
+    pub unassigned: Option<bool>,
+    /// Cases with any of these tags.
+    pub tag: Option<Vec<String>>,
+}
+
+/// The order of a case list.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum CaseOrderBy {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Longest waiting first.
+    Oldest,
+    /// Most recently changed first.
+    LastChange,
+}
+
+impl From<CaseOrderBy> for CaseOrder {
+    fn from(order: CaseOrderBy) -> Self {
+        match order {
+            CaseOrderBy::Newest => CaseOrder::Newest,
+            CaseOrderBy::Oldest => CaseOrder::Oldest,
+            CaseOrderBy::LastChange => CaseOrder::LastChange,
+        }
+    }
 }
 
 /// Exact-match filters of a search; all given ones must hold.
@@ -92,8 +121,31 @@ impl SearchFilterInput {
 }
 
 impl CaseFilterInput {
-    pub fn into_filter(self) -> CaseFilter {
-        CaseFilter {
+    pub fn into_filter(self) -> Result<CaseFilter, Invalid> {
+        let assignee = match (self.assignee.as_deref().map(str::trim), self.unassigned) {
+            (Some(_), Some(true)) => {
+                return Err(bad_input(
+                    "unassigned",
+                    "give either assignee or unassigned: true, not both",
+                ));
+            }
+            (Some(email), _) if !email.is_empty() => {
+                Some(AssigneeFilter::Email(email.to_lowercase()))
+            }
+            (_, Some(true)) => Some(AssigneeFilter::Nobody),
+            _ => None,
+        };
+        let tags = self
+            .tag
+            .unwrap_or_default()
+            .iter()
+            .map(|tag| {
+                Tag::parse(tag)
+                    .map(|tag| tag.as_str().to_owned())
+                    .map_err(|message| bad_input("tag", message))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CaseFilter {
             statuses: self
                 .status
                 .unwrap_or_default()
@@ -116,8 +168,10 @@ impl CaseFilterInput {
                 .collect(),
             created_after: self.created_after,
             created_before: self.created_before,
+            assignee,
+            tags,
             within_units: None,
-        }
+        })
     }
 }
 
@@ -223,36 +277,64 @@ impl ReassignCaseInput {
     pub fn validate(self, organisation: &Organisation) -> Result<ValidReassignment, Invalid> {
         let reference = palaute_core::Reference::parse(self.reference.trim())
             .map_err(|error| bad_input("reference", error.to_string()))?;
-        let unit_code = self.unit_code.trim().to_owned();
-        if organisation.unit(&unit_code).is_none() {
-            return Err(bad_input(
-                "unitCode",
-                format!("unknown unit {unit_code:?}; the query `units` lists them"),
-            ));
-        }
-        if unit_code == organisation.triage_unit {
-            return Err(bad_input(
-                "unitCode",
-                "a case cannot be assigned to the triage unit; choose the unit that handles it",
-            ));
-        }
-        let category_code = known_category(organisation, self.category_code.as_deref())
-            .map_err(|message| bad_input("categoryCode", message))?;
-        let note = normalize_optional(self.note.as_deref());
-        if let Some(message) = note
-            .as_deref()
-            .and_then(|note| too_long("note", note, MAX_NOTE_CHARS))
-        {
-            return Err(bad_input("note", message));
-        }
+        let target = reassign_target(
+            organisation,
+            &self.unit_code,
+            self.category_code.as_deref(),
+            self.note.as_deref(),
+        )?;
         Ok(ValidReassignment {
             reference,
             version: self.version,
-            unit_code,
-            category_code,
-            note,
+            unit_code: target.unit_code,
+            category_code: target.category_code,
+            note: target.note,
         })
     }
+}
+
+/// Where a case is moved, checked against the organisation.
+#[derive(Debug, Clone)]
+pub struct ReassignTarget {
+    pub unit_code: String,
+    pub category_code: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Checks a reassignment's unit (known, not triage), category and note.
+pub fn reassign_target(
+    organisation: &Organisation,
+    unit_code: &str,
+    category_code: Option<&str>,
+    note: Option<&str>,
+) -> Result<ReassignTarget, Invalid> {
+    let unit_code = unit_code.trim().to_owned();
+    if organisation.unit(&unit_code).is_none() {
+        return Err(bad_input(
+            "unitCode",
+            format!("unknown unit {unit_code:?}; the query `units` lists them"),
+        ));
+    }
+    if unit_code == organisation.triage_unit {
+        return Err(bad_input(
+            "unitCode",
+            "a case cannot be assigned to the triage unit; choose the unit that handles it",
+        ));
+    }
+    let category_code = known_category(organisation, category_code)
+        .map_err(|message| bad_input("categoryCode", message))?;
+    let note = normalize_optional(note);
+    if let Some(message) = note
+        .as_deref()
+        .and_then(|note| too_long("note", note, MAX_NOTE_CHARS))
+    {
+        return Err(bad_input("note", message));
+    }
+    Ok(ReassignTarget {
+        unit_code,
+        category_code,
+        note,
+    })
 }
 
 #[cfg(test)]

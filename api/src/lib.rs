@@ -9,6 +9,7 @@ mod auth;
 mod errors;
 mod http;
 mod inputs;
+mod loaders;
 mod mutation;
 mod oidc;
 mod query;

@@ -6,11 +6,11 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object};
 use palaute_core::{CaseId, Organisation, Reference, StaffRole};
 use palaute_search_index::{SearchFilters, SearchIndex, SearchQuery};
-use palaute_store::Store;
+use palaute_store::{CaseCursor, CaseOrder, CountBy, Store};
 
 use crate::auth::{require_role, require_staff};
 use crate::errors::{bad_input, from_index, from_store, internal, not_found};
-use crate::inputs::{CaseFilterInput, SearchFilterInput};
+use crate::inputs::{CaseFilterInput, CaseOrderBy, SearchFilterInput};
 use crate::schema::Limits;
 use crate::types::{
     CaseConnectionFields, CaseView, CategoryView, FacetCount, Language, SearchFacets, SearchResult,
@@ -18,6 +18,32 @@ use crate::types::{
 };
 
 const DEFAULT_PAGE_SIZE: u64 = 20;
+
+/// What `caseCounts` groups by.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum CaseCountGroup {
+    Status,
+    Unit,
+    Assignee,
+}
+
+impl From<CaseCountGroup> for CountBy {
+    fn from(group: CaseCountGroup) -> Self {
+        match group {
+            CaseCountGroup::Status => CountBy::Status,
+            CaseCountGroup::Unit => CountBy::Unit,
+            CaseCountGroup::Assignee => CountBy::Assignee,
+        }
+    }
+}
+
+/// How many cases have one value: a status code (`in_progress`), a unit code or an
+/// assignee's email; null for cases without a unit or without an assignee.
+#[derive(async_graphql::SimpleObject)]
+pub struct CaseCount {
+    pub key: Option<String>,
+    pub count: u64,
+}
 
 pub struct Query;
 
@@ -89,29 +115,30 @@ impl Query {
             .ok_or_else(|| not_found(format!("no case {reference}")))
     }
 
-    /// Cases matching `filter`, newest first, as a Relay connection. Staff only.
+    /// Cases matching `filter` in the caller's scope, in `orderBy` order (newest
+    /// first by default), as a Relay connection. Staff only.
     async fn cases(
         &self,
         ctx: &Context<'_>,
         filter: Option<CaseFilterInput>,
+        order_by: Option<CaseOrderBy>,
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CaseConnection> {
         let scope = require_staff(ctx)?.scope();
         let first = page_size(ctx, first)?;
+        let order = CaseOrder::from(order_by.unwrap_or_default());
         let after = after
             .map(|cursor| {
-                cursor
-                    .parse::<i64>()
-                    .map(CaseId)
-                    .map_err(|_| bad_input("after", "not a cursor from this connection"))
+                CaseCursor::decode(order, &cursor)
+                    .ok_or_else(|| bad_input("after", "not a cursor from this connection"))
             })
             .transpose()?;
         let store = ctx.data_unchecked::<Store>();
-        let mut filter = filter.unwrap_or_default().into_filter();
+        let mut filter = filter.unwrap_or_default().into_filter()?;
         filter.within_units = scope.units().map(|units| units.iter().cloned().collect());
         let page = store
-            .list_cases(&filter, first, after)
+            .list_cases(&filter, order, first, after)
             .await
             .map_err(|error| from_store("listing cases", error))?;
         let mut connection = Connection::with_additional_fields(
@@ -124,9 +151,31 @@ impl Query {
         connection.edges.extend(
             page.cases
                 .into_iter()
-                .map(|case| Edge::new(case.id.0.to_string(), CaseView(case))),
+                .map(|case| Edge::new(CaseCursor::after(order, &case).encode(), CaseView(case))),
         );
         Ok(connection)
+    }
+
+    /// How many cases in the caller's scope match `filter`, per status, unit or
+    /// assignee, largest first. Staff only.
+    async fn case_counts(
+        &self,
+        ctx: &Context<'_>,
+        group_by: CaseCountGroup,
+        filter: Option<CaseFilterInput>,
+    ) -> async_graphql::Result<Vec<CaseCount>> {
+        let scope = require_staff(ctx)?.scope();
+        let mut filter = filter.unwrap_or_default().into_filter()?;
+        filter.within_units = scope.units().map(|units| units.iter().cloned().collect());
+        let store = ctx.data_unchecked::<Store>();
+        let counts = store
+            .case_counts(&filter, group_by.into())
+            .await
+            .map_err(|error| from_store("counting cases", error))?;
+        Ok(counts
+            .into_iter()
+            .map(|(key, count)| CaseCount { key, count })
+            .collect())
     }
 
     /// The stored routing model versions, newest first: the live one, candidates in

@@ -51,6 +51,7 @@ pub fn build_schema(
     job_wakeup: Arc<Notify>,
 ) -> ApiSchema {
     Schema::build(query_root(), MutationRoot::default(), EmptySubscription)
+        .data(crate::loaders::case_details(store.clone()))
         .data(store)
         .data(organisation)
         .data(index)

@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use palaute_core::{Category, Localized, Organisation, Unit};
+use palaute_core::{CaseId, Category, Localized, Organisation, Unit};
 use palaute_store::{CaseRecord, Store};
 
-use crate::errors::from_store;
+use crate::errors::{from_loader, from_store};
+use crate::loaders::{CaseDetails, ContactOf, StaffEmail, TagsOf};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "palaute_core::Channel")]
@@ -253,11 +254,11 @@ impl CaseView {
     }
 
     async fn contact(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Contact>> {
-        let store = ctx.data_unchecked::<Store>();
-        let contact = store
-            .case_contact(self.0.id)
+        let contact = ctx
+            .data_unchecked::<CaseDetails>()
+            .load_one(ContactOf(self.0.id))
             .await
-            .map_err(|error| from_store("loading contact details", error))?;
+            .map_err(|error| from_loader("loading contact details", &error))?;
         Ok(contact.map(|contact| Contact {
             name: contact.name,
             email: contact.email,
@@ -287,12 +288,50 @@ impl CaseView {
         let Some(id) = self.0.assignee_id else {
             return Ok(None);
         };
-        let store = ctx.data_unchecked::<Store>();
-        let email = store
-            .staff_email(id)
+        let email = ctx
+            .data_unchecked::<CaseDetails>()
+            .load_one(StaffEmail(id))
             .await
-            .map_err(|error| from_store("loading the assignee", error))?;
+            .map_err(|error| from_loader("loading the assignee", &error))?;
         Ok(email.map(|email| StaffRef { email }))
+    }
+
+    /// The case this duplicate was merged into (the duplicate is closed).
+    async fn merged_into(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CaseView>> {
+        let Some(id) = self.0.merged_into else {
+            return Ok(None);
+        };
+        Ok(visible_cases(ctx, &[id]).await?.into_iter().next())
+    }
+
+    /// The duplicates merged into this case, oldest first.
+    async fn duplicates(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CaseView>> {
+        let store = ctx.data_unchecked::<Store>();
+        let ids = store
+            .merged_duplicates(self.0.id)
+            .await
+            .map_err(|error| from_store("loading duplicates", error))?;
+        visible_cases(ctx, &ids).await
+    }
+
+    /// Cases about related matters (`linkCases`), in the caller's scope.
+    async fn linked_cases(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CaseView>> {
+        let store = ctx.data_unchecked::<Store>();
+        let ids = store
+            .linked_cases(self.0.id)
+            .await
+            .map_err(|error| from_store("loading linked cases", error))?;
+        visible_cases(ctx, &ids).await
+    }
+
+    /// Tags staff put on the case, sorted.
+    async fn tags(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        Ok(ctx
+            .data_unchecked::<CaseDetails>()
+            .load_one(TagsOf(self.0.id))
+            .await
+            .map_err(|error| from_loader("loading tags", &error))?
+            .unwrap_or_default())
     }
 
     /// When staff first replied to the resident.
@@ -365,6 +404,22 @@ pub struct StaffRef {
 pub struct Reply {
     pub body: String,
     pub sent_at: DateTime<Utc>,
+}
+
+/// The cases `ids` that the caller may see, in that order; others are left out as if
+/// they did not exist.
+async fn visible_cases(ctx: &Context<'_>, ids: &[CaseId]) -> async_graphql::Result<Vec<CaseView>> {
+    let scope = crate::auth::require_staff(ctx)?.scope();
+    let store = ctx.data_unchecked::<Store>();
+    let cases = store
+        .cases_by_ids(ids)
+        .await
+        .map_err(|error| from_store("loading related cases", error))?;
+    Ok(cases
+        .into_iter()
+        .filter(|case| scope.covers(case.unit_code.as_deref()))
+        .map(CaseView)
+        .collect())
 }
 
 /// What a resident may see of their own case.

@@ -92,6 +92,7 @@ pub enum ActionError {
 pub enum StaffAction {
     SetStatus,
     Assign,
+    Tag,
     Note,
     Reply,
     ReturnToTriage,
@@ -103,6 +104,7 @@ impl fmt::Display for StaffAction {
         f.write_str(match self {
             StaffAction::SetStatus => "given a new status",
             StaffAction::Assign => "assigned",
+            StaffAction::Tag => "tagged",
             StaffAction::Note => "given a note",
             StaffAction::Reply => "replied to",
             StaffAction::ReturnToTriage => "returned to triage",
@@ -119,7 +121,10 @@ impl StaffAction {
         if status == CaseStatus::New {
             return Err(ActionError::StillNew);
         }
-        let allowed_when_finished = matches!(self, StaffAction::Note | StaffAction::SetStatus);
+        let allowed_when_finished = matches!(
+            self,
+            StaffAction::Note | StaffAction::SetStatus | StaffAction::Tag
+        );
         if status.is_finished() && !allowed_when_finished {
             return Err(ActionError::Finished {
                 status,
@@ -140,6 +145,44 @@ pub fn settable_by_staff(status: CaseStatus) -> bool {
             | CaseStatus::Resolved
             | CaseStatus::Closed
     )
+}
+
+/// A tag staff put on cases: lower-cased, 1 to 40 letters, digits, `-` or `_`, so
+/// that "Talvi" and "talvi " are one tag and a tag reads well in a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Tag(String);
+
+pub const MAX_TAG_CHARS: usize = 40;
+
+impl Tag {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let tag = crate::text::normalize(input).to_lowercase();
+        let length = tag.chars().count();
+        if length == 0 || length > MAX_TAG_CHARS {
+            return Err(format!(
+                "a tag has 1 to {MAX_TAG_CHARS} characters; {input:?} has {length}"
+            ));
+        }
+        if let Some(bad) = tag
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(format!(
+                "a tag has letters, digits, - and _ only; {input:?} has {bad:?}"
+            ));
+        }
+        Ok(Self(tag))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Tag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 #[cfg(test)]
@@ -196,6 +239,18 @@ mod tests {
             StaffAction::Assign.check(CaseStatus::New),
             Err(ActionError::StillNew)
         );
+    }
+
+    #[test]
+    fn tags_are_folded_and_plain() {
+        assert_eq!(
+            Tag::parse(" Talvi-Kunnossapito ").unwrap().as_str(),
+            "talvi-kunnossapito"
+        );
+        assert_eq!(Tag::parse("öljy_vuoto").unwrap().as_str(), "öljy_vuoto");
+        assert!(Tag::parse("").is_err());
+        assert!(Tag::parse("two words").is_err());
+        assert!(Tag::parse(&"x".repeat(41)).is_err());
     }
 
     #[test]

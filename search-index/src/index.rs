@@ -150,10 +150,20 @@ impl SearchIndex {
     /// indexes the cases of many jobs per call, `palaute reindex` thousands at a time.
     /// On failure nothing of the batch is kept.
     pub fn upsert(&self, documents: &[CaseDocument]) -> Result<(), IndexError> {
-        if documents.is_empty() {
+        self.replace(documents, &[])
+    }
+
+    /// Like [`SearchIndex::upsert`], and removes the cases `removed` (merged
+    /// duplicates, which search shows as part of the case they were merged into), in
+    /// the same commit.
+    pub fn replace(&self, documents: &[CaseDocument], removed: &[i64]) -> Result<(), IndexError> {
+        if documents.is_empty() && removed.is_empty() {
             return Ok(());
         }
         self.write(|writer, fields| {
+            for case_id in removed {
+                writer.delete_term(Term::from_field_i64(fields.case_id, *case_id));
+            }
             for document in documents {
                 writer.delete_term(Term::from_field_i64(fields.case_id, document.case_id));
                 writer

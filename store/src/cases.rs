@@ -6,7 +6,7 @@ use palaute_core::token::{self, TrackingToken};
 use palaute_core::{CaseId, CaseStatus, Channel, Language, Reference};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
 };
 use serde_json::json;
@@ -114,6 +114,9 @@ pub struct CaseRecord {
     pub assignee_id: Option<i64>,
     pub first_replied_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Set on a duplicate: the case it was merged into. Such a case is closed and
+    /// left out of lists, counts and search.
+    pub merged_into: Option<CaseId>,
     /// Deadlines: when the first reply and the resolution are due (`None` before
     /// routing, and for cases routed before deadlines existed).
     pub first_reply_due_at: Option<DateTime<Utc>>,
@@ -127,30 +130,6 @@ pub struct CaseEvent {
     pub actor: String,
     pub detail: serde_json::Value,
     pub created_at: DateTime<Utc>,
-}
-
-/// Which cases a staff listing shows. Empty lists mean "any".
-#[derive(Debug, Clone, Default)]
-pub struct CaseFilter {
-    pub statuses: Vec<CaseStatus>,
-    pub unit_codes: Vec<String>,
-    pub category_codes: Vec<String>,
-    pub channels: Vec<Channel>,
-    /// Language codes: fi, sv, en, or und for cases whose language could not be told.
-    pub languages: Vec<String>,
-    pub created_after: Option<DateTime<Utc>>,
-    pub created_before: Option<DateTime<Utc>>,
-    /// The caller's scope: only cases of these units exist for this listing, its count
-    /// included. `None` for a caller who sees every case; empty matches nothing.
-    pub within_units: Option<Vec<String>>,
-}
-
-/// One page of cases, newest first.
-#[derive(Debug, Clone)]
-pub struct CasePage {
-    pub cases: Vec<CaseRecord>,
-    pub total_count: u64,
-    pub has_next_page: bool,
 }
 
 /// The pipeline's decision for a case.
@@ -194,6 +173,8 @@ palaute_core::coded_enum!(
         Acknowledgement => "acknowledgement",
         /// Staff's answer to the resident, in the acknowledgement's thread.
         ResidentReply => "resident_reply",
+        /// The resident of a merged duplicate is told which case carries on.
+        MergeNotice => "merge_notice",
         /// Deadlines: a deadline is near (to the handler or the unit mailbox).
         DeadlineWarning => "deadline_warning",
         /// Deadlines: a deadline passed (to the unit lead or the unit mailbox).
@@ -417,41 +398,6 @@ impl Store {
             .filter_map(|id| by_id.remove(&id.0))
             .map(CaseRecord::try_from)
             .collect()
-    }
-
-    /// A page of cases matching `filter`, newest first, after the case `after`.
-    pub async fn list_cases(
-        &self,
-        filter: &CaseFilter,
-        first: u64,
-        after: Option<CaseId>,
-    ) -> Result<CasePage, StoreError> {
-        let condition = filter_condition(filter);
-        let total_count = case::Entity::find()
-            .filter(condition.clone())
-            .count(&self.db)
-            .await
-            .context("counting cases")?;
-        let mut query = case::Entity::find().filter(condition);
-        if let Some(after) = after {
-            query = query.filter(case::Column::Id.lt(after.0));
-        }
-        let mut rows = query
-            .order_by_desc(case::Column::Id)
-            .limit(first + 1)
-            .all(&self.db)
-            .await
-            .context("listing cases")?;
-        let has_next_page = rows.len() as u64 > first;
-        rows.truncate(first as usize);
-        Ok(CasePage {
-            cases: rows
-                .into_iter()
-                .map(CaseRecord::try_from)
-                .collect::<Result<_, _>>()?,
-            total_count,
-            has_next_page,
-        })
     }
 
     /// Case ids in ascending order after `after`, for rebuilding the search index.
@@ -833,37 +779,6 @@ async fn claim_recipient_turn(
     Ok(claimed.is_some())
 }
 
-fn filter_condition(filter: &CaseFilter) -> Condition {
-    let mut condition = Condition::all();
-    if !filter.statuses.is_empty() {
-        condition = condition
-            .add(case::Column::Status.is_in(filter.statuses.iter().map(|status| status.code())));
-    }
-    if !filter.unit_codes.is_empty() {
-        condition = condition.add(case::Column::UnitCode.is_in(filter.unit_codes.clone()));
-    }
-    if !filter.category_codes.is_empty() {
-        condition = condition.add(case::Column::CategoryCode.is_in(filter.category_codes.clone()));
-    }
-    if !filter.channels.is_empty() {
-        condition = condition
-            .add(case::Column::Channel.is_in(filter.channels.iter().map(|channel| channel.code())));
-    }
-    if !filter.languages.is_empty() {
-        condition = condition.add(case::Column::Language.is_in(filter.languages.clone()));
-    }
-    if let Some(after) = filter.created_after {
-        condition = condition.add(case::Column::CreatedAt.gte(after));
-    }
-    if let Some(before) = filter.created_before {
-        condition = condition.add(case::Column::CreatedAt.lt(before));
-    }
-    if let Some(units) = &filter.within_units {
-        condition = condition.add(case::Column::UnitCode.is_in(units.clone()));
-    }
-    condition
-}
-
 fn parse_reference(stored: &str) -> Result<Reference, StoreError> {
     Reference::parse(stored).map_err(|_| StoreError::Corrupt(format!("reference {stored:?}")))
 }
@@ -931,6 +846,7 @@ impl TryFrom<case::Model> for CaseRecord {
             assignee_id: row.assignee_id,
             first_replied_at: row.first_replied_at,
             resolved_at: row.resolved_at,
+            merged_into: row.merged_into_id.map(CaseId),
             first_reply_due_at: row.first_reply_due_at,
             due_at: row.due_at,
         })

@@ -1,6 +1,8 @@
 //! Connecting to SQLite or PostgreSQL, migrating, and starting write transactions the
 //! way each backend needs.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -17,6 +19,9 @@ use crate::migration::Migrator;
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: DatabaseConnection,
+    /// SQL statements run through this handle, for tests and benchmarks that check
+    /// how many queries a request costs.
+    statements: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -48,10 +53,20 @@ impl Store {
                     .foreign_keys(true)
                     .create_if_missing(true)
             });
-        let db = Database::connect(options)
+        let mut db = Database::connect(options)
             .await
             .context("connecting to the database")?;
-        Ok(Self { db })
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&statements);
+        db.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { db, statements })
+    }
+
+    /// How many SQL statements this handle (and its clones) has run so far.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     /// Applies every pending migration. Safe to run on every start and from several

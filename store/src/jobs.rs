@@ -27,6 +27,8 @@ palaute_core::coded_enum!(
         NotifyUnit => "notify_unit",
         /// Email staff's reply to the resident.
         SendReply => "send_reply",
+        /// Tell a merged duplicate's resident where their matter is handled now.
+        NotifyMerge => "notify_merge",
         /// Train a routing model on every labelled example, if there are new ones.
         RetrainRouting => "retrain_routing",
         /// Send the deadline warnings and breach notices that have come due.

@@ -11,12 +11,14 @@ mod cases;
 mod db;
 mod deadlines;
 mod entity;
+mod duplicates;
 mod error;
 mod jobs;
 mod migration;
 mod organisation;
 mod outbox;
 mod reassignment;
+mod queue;
 mod routing_models;
 mod schedules;
 mod search_queue;
@@ -25,16 +27,18 @@ mod stats;
 mod workflow;
 
 pub use cases::{
-    CaseEvent, CaseFilter, CasePage, CaseRecord, ContactDetails, EmailKind, Location, NewCase,
-    NewEmail, Routing, RoutingRecorded, Submitted,
+    CaseEvent, CaseRecord, ContactDetails, EmailKind, Location, NewCase, NewEmail, Routing,
+    RoutingRecorded, Submitted,
 };
 pub use db::Store;
 pub use deadlines::{Deadline, DeadlineNotice, DueNotice, NoticeKind, NoticeRecorded};
 pub use error::StoreError;
 pub use jobs::{ClaimedJob, JobCounts, JobKind, JobStatus};
+pub use duplicates::{Related, VersionedCase};
 pub use outbox::{EmailRecord, EmailStatus};
 pub use reassignment::{Reassigned, Reassignment};
 pub use routing_models::{
+pub use queue::{AssigneeFilter, CaseCursor, CaseFilter, CaseOrder, CasePage, CountBy};
     ExampleSource, ModelRole, ModelScore, NewPrediction, NewRoutingModel, NewTrainingExample,
     Placement, PredictionOutcome, PredictionRecord, RoutingModelInfo, StoredSuggestion,
     TrainingExampleRecord,
@@ -45,7 +49,7 @@ pub use stats::{
     DeadlineCompliance, Durations, MAX_STATS_RANGE_DAYS, ServiceStats, StatsGrouping, StatsRange,
     StatsRangeError, StatsRequest, StatsRow, helsinki_week, hours,
 };
-pub use workflow::{CaseEdit, Change, Edited};
+pub use workflow::{BulkEdited, CaseEdit, Change, Edited};
 
 /// The current time at the precision both backends store (microseconds), so a value
 /// read back compares equal to the value written.

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use palaute_core::workflow::{ActionError, StaffAction};
 use palaute_core::{CaseId, CaseStatus};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter};
 use serde_json::json;
 
 use crate::cases::{insert_event, parse_status};
@@ -58,97 +58,12 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Reassigned, StoreError> {
         let txn = self.begin_write().await?;
-        let Some(current) = lock_case(&txn, self.backend(), reassignment.case_id).await? else {
-            return Ok(Reassigned::NotFound);
-        };
-        if current.version != reassignment.version {
-            return Ok(Reassigned::Conflict {
-                current_version: current.version,
-            });
+        let outcome =
+            apply_reassignment(&txn, self.backend(), reassignment, max_attempts, now).await?;
+        if matches!(outcome, Reassigned::Moved { .. }) {
+            txn.commit().await.context("committing a reassignment")?;
         }
-        let status = parse_status(&current.status)?;
-        if let Err(refused) = StaffAction::Reassign.check(status) {
-            return Ok(Reassigned::Refused(refused));
-        }
-        if let Err(refused) = status.check_move(CaseStatus::Routed) {
-            return Ok(Reassigned::Refused(refused.into()));
-        }
-        let category_code = reassignment
-            .category_code
-            .clone()
-            .or_else(|| current.category_code.clone());
-        let same_unit = current.unit_code.as_deref() == Some(reassignment.unit_code.as_str());
-        if same_unit && current.category_code == category_code && status == CaseStatus::Routed {
-            return Ok(Reassigned::Unchanged);
-        }
-        let version = current.version + 1;
-        let mut update = case::Entity::update_many()
-            .col_expr(
-                case::Column::UnitCode,
-                Expr::value(reassignment.unit_code.clone()),
-            )
-            .col_expr(
-                case::Column::CategoryCode,
-                Expr::value(category_code.clone()),
-            )
-            .col_expr(case::Column::Status, Expr::value(CaseStatus::Routed.code()))
-            .col_expr(
-                case::Column::RoutingReason,
-                Expr::value(format!("assigned by {}", reassignment.actor)),
-            )
-            .col_expr(case::Column::RoutingConfidence, Expr::value(1.0f64))
-            .col_expr(case::Column::Version, Expr::value(version))
-            .col_expr(case::Column::UpdatedAt, Expr::value(now));
-        if !same_unit {
-            // The old unit's handler does not work the new unit's cases.
-            update = update.col_expr(case::Column::AssigneeId, Expr::value(None::<i64>));
-        }
-        update
-            .filter(case::Column::Id.eq(current.id))
-            .exec(&txn)
-            .await
-            .context("moving a case")?;
-        let event_id = insert_event(
-            &txn,
-            current.id,
-            "reassigned",
-            &reassignment.actor,
-            json!({
-                "before": {
-                    "status": current.status,
-                    "unit": current.unit_code,
-                    "category": current.category_code,
-                },
-                "after": {
-                    "status": CaseStatus::Routed.code(),
-                    "unit": reassignment.unit_code,
-                    "category": category_code,
-                },
-                "note": reassignment.note,
-            }),
-            now,
-        )
-        .await?;
-        record_staff_decision(
-            &txn,
-            &current,
-            &reassignment.unit_code,
-            category_code.as_deref(),
-            now,
-        )
-        .await?;
-        enqueue_job(
-            &txn,
-            JobKind::NotifyUnit,
-            json!({ "case_id": current.id, "event_id": event_id }),
-            Some(current.id),
-            max_attempts,
-            now,
-        )
-        .await?;
-        mark_for_indexing(&txn, current.id, now).await?;
-        txn.commit().await.context("committing a reassignment")?;
-        Ok(Reassigned::Moved { event_id, version })
+        Ok(outcome)
     }
 
     /// Queues emails for a case outside routing (a reassigned case's new unit), each
@@ -164,4 +79,104 @@ impl Store {
         crate::cases::queue_emails(&txn, case_id, emails, max_attempts, now).await?;
         txn.commit().await.context("committing queued emails")
     }
+}
+
+/// Checks and applies a reassignment inside `txn`; the caller commits.
+pub(crate) async fn apply_reassignment(
+    txn: &DatabaseTransaction,
+    backend: DbBackend,
+    reassignment: &Reassignment,
+    max_attempts: i32,
+    now: DateTime<Utc>,
+) -> Result<Reassigned, StoreError> {
+    let Some(current) = lock_case(txn, backend, reassignment.case_id).await? else {
+        return Ok(Reassigned::NotFound);
+    };
+    if current.version != reassignment.version {
+        return Ok(Reassigned::Conflict {
+            current_version: current.version,
+        });
+    }
+    let status = parse_status(&current.status)?;
+    if let Err(refused) = StaffAction::Reassign.check(status) {
+        return Ok(Reassigned::Refused(refused));
+    }
+    if let Err(refused) = status.check_move(CaseStatus::Routed) {
+        return Ok(Reassigned::Refused(refused.into()));
+    }
+    let category_code = reassignment
+        .category_code
+        .clone()
+        .or_else(|| current.category_code.clone());
+    let same_unit = current.unit_code.as_deref() == Some(reassignment.unit_code.as_str());
+    if same_unit && current.category_code == category_code && status == CaseStatus::Routed {
+        return Ok(Reassigned::Unchanged);
+    }
+    let version = current.version + 1;
+    let mut update = case::Entity::update_many()
+        .col_expr(
+            case::Column::UnitCode,
+            Expr::value(reassignment.unit_code.clone()),
+        )
+        .col_expr(
+            case::Column::CategoryCode,
+            Expr::value(category_code.clone()),
+        )
+        .col_expr(case::Column::Status, Expr::value(CaseStatus::Routed.code()))
+        .col_expr(
+            case::Column::RoutingReason,
+            Expr::value(format!("assigned by {}", reassignment.actor)),
+        )
+        .col_expr(case::Column::RoutingConfidence, Expr::value(1.0f64))
+        .col_expr(case::Column::Version, Expr::value(version))
+        .col_expr(case::Column::UpdatedAt, Expr::value(now));
+    if !same_unit {
+        // The old unit's handler does not work the new unit's cases.
+        update = update.col_expr(case::Column::AssigneeId, Expr::value(None::<i64>));
+    }
+    update
+        .filter(case::Column::Id.eq(current.id))
+        .exec(txn)
+        .await
+        .context("moving a case")?;
+    let event_id = insert_event(
+        txn,
+        current.id,
+        "reassigned",
+        &reassignment.actor,
+        json!({
+            "before": {
+                "status": current.status,
+                "unit": current.unit_code,
+                "category": current.category_code,
+            },
+            "after": {
+                "status": CaseStatus::Routed.code(),
+                "unit": reassignment.unit_code,
+                "category": category_code,
+            },
+            "note": reassignment.note,
+        }),
+        now,
+    )
+    .await?;
+    record_staff_decision(
+        txn,
+        &current,
+        &reassignment.unit_code,
+        category_code.as_deref(),
+        now,
+    )
+    .await?;
+    enqueue_job(
+        txn,
+        JobKind::NotifyUnit,
+        json!({ "case_id": current.id, "event_id": event_id }),
+        Some(current.id),
+        max_attempts,
+        now,
+    )
+    .await?;
+    mark_for_indexing(txn, current.id, now).await?;
+    Ok(Reassigned::Moved { event_id, version })
 }

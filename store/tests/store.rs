@@ -15,8 +15,8 @@ use std::time::Duration;
 use chrono::Utc;
 use palaute_core::{CaseId, CaseStatus, Channel, Language};
 use palaute_store::{
-    CaseFilter, ContactDetails, EmailKind, JobKind, NewCase, NewEmail, Routing, RoutingRecorded,
-    StoreError,
+    CaseCursor, CaseFilter, CaseOrder, ContactDetails, EmailKind, JobKind, NewCase, NewEmail,
+    Routing, RoutingRecorded, StoreError,
 };
 use palaute_testkit::{TestDatabase, on_every_backend};
 use support::open;
@@ -148,7 +148,7 @@ async fn idempotency_key_replays_and_detects_conflicts(database: TestDatabase) {
         "{conflict:?}"
     );
     let page = store
-        .list_cases(&CaseFilter::default(), 10, None)
+        .list_cases(&CaseFilter::default(), CaseOrder::Newest, 10, None)
         .await
         .expect("list");
     assert_eq!(page.total_count, 1);
@@ -421,13 +421,21 @@ async fn listing_filters_counts_and_pages(database: TestDatabase) {
         channels: vec![Channel::Email],
         ..Default::default()
     };
-    let page = store.list_cases(&by_channel, 2, None).await.expect("list");
+    let page = store
+        .list_cases(&by_channel, CaseOrder::Newest, 2, None)
+        .await
+        .expect("list");
     assert_eq!(page.total_count, 3);
     assert_eq!(page.cases.len(), 2);
     assert!(page.has_next_page);
     assert_eq!(page.cases[0].id, ids[4], "newest first");
     let rest = store
-        .list_cases(&by_channel, 2, Some(page.cases[1].id))
+        .list_cases(
+            &by_channel,
+            CaseOrder::Newest,
+            2,
+            Some(CaseCursor::after(CaseOrder::Newest, &page.cases[1])),
+        )
         .await
         .expect("list");
     assert_eq!(
@@ -444,7 +452,7 @@ async fn listing_filters_counts_and_pages(database: TestDatabase) {
     };
     assert_eq!(
         store
-            .list_cases(&routed, 10, None)
+            .list_cases(&routed, CaseOrder::Newest, 10, None)
             .await
             .expect("list")
             .total_count,
@@ -460,7 +468,10 @@ async fn listing_filters_counts_and_pages(database: TestDatabase) {
             within_units: Some(units.clone()),
             ..Default::default()
         };
-        let page = store.list_cases(&scoped, 10, None).await.expect("list");
+        let page = store
+            .list_cases(&scoped, CaseOrder::Newest, 10, None)
+            .await
+            .expect("list");
         assert_eq!(page.total_count, expected, "{units:?}");
         assert_eq!(page.cases.len() as u64, expected, "{units:?}");
     }
@@ -470,7 +481,7 @@ async fn listing_filters_counts_and_pages(database: TestDatabase) {
     };
     assert_eq!(
         store
-            .list_cases(&future, 10, None)
+            .list_cases(&future, CaseOrder::Newest, 10, None)
             .await
             .expect("list")
             .total_count,

@@ -132,6 +132,13 @@ impl TestApp {
         panic!("case {reference} never reached {statuses:?}");
     }
 
+    /// SQL statements the server has run so far.
+    pub fn statements_run(&self) -> u64 {
+        self.server
+            .as_ref()
+            .map_or(0, |server| server.store.statements_run())
+    }
+
     /// The case's current `version`, which every workflow mutation takes.
     pub async fn case_version(&self, reference: &str) -> i64 {
         let response = self

@@ -102,9 +102,12 @@ impl Indexer {
     }
 
     async fn write(&self, cases: Vec<CaseRecord>) -> anyhow::Result<()> {
-        let documents: Vec<CaseDocument> = cases.iter().map(document_for).collect();
+        let (merged, current): (Vec<_>, Vec<_>) =
+            cases.iter().partition(|case| case.merged_into.is_some());
+        let documents: Vec<CaseDocument> = current.into_iter().map(document_for).collect();
+        let removed: Vec<i64> = merged.iter().map(|case| case.id.0).collect();
         let index = Arc::clone(&self.index);
-        tokio::task::spawn_blocking(move || index.upsert(&documents))
+        tokio::task::spawn_blocking(move || index.replace(&documents, &removed))
             .await
             .context("index task panicked")?
             .context("writing to the index")

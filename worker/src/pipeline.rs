@@ -14,7 +14,7 @@ use palaute_store::{
 };
 use tracing::info;
 
-use crate::mail::{CaseFacts, acknowledgement, handler_notification, resident_reply};
+use crate::mail::{CaseFacts, acknowledgement, handler_notification, merge_notice, resident_reply};
 use crate::models::{LoadedRouter, ModelCache, RunningModels};
 use crate::runner::JobError;
 
@@ -358,6 +358,19 @@ impl Pipeline {
     /// their language and in the thread of their acknowledgement. A case whose
     /// resident left no address has nothing to send: the reply is on the tracking page.
     pub(crate) async fn send_reply(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        self.notify_resident(job, ResidentNotice::Reply).await
+    }
+
+    /// Tells a merged duplicate's resident which case carries their matter on.
+    pub(crate) async fn notify_merge(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        self.notify_resident(job, ResidentNotice::Merge).await
+    }
+
+    async fn notify_resident(
+        &self,
+        job: &ClaimedJob,
+        notice: ResidentNotice,
+    ) -> Result<(), JobError> {
         let case_id = case_id_of(job)?;
         let event_id = event_id_of(job)?;
         let case = self.existing_case(case_id).await?;
@@ -365,15 +378,10 @@ impl Pipeline {
             .store
             .case_event(case_id, event_id)
             .await
-            .context("loading the reply")?
+            .context("loading the event to tell")?
             .ok_or_else(|| {
-                JobError::permanent(anyhow::anyhow!("reply {event_id} does not exist"))
+                JobError::permanent(anyhow::anyhow!("event {event_id} does not exist"))
             })?;
-        let Some(reply) = event.detail.get("note").and_then(|note| note.as_str()) else {
-            return Err(JobError::permanent(anyhow::anyhow!(
-                "event {event_id} holds no reply text"
-            )));
-        };
         let contact = self
             .store
             .case_contact(case.id)
@@ -382,7 +390,7 @@ impl Pipeline {
         let Some(address) = contact.and_then(|contact| contact.email) else {
             return Ok(());
         };
-        // The status the reply left the case in, not whatever came after it.
+        // The status the event left the case in, not whatever came after it.
         let status = event
             .detail
             .pointer("/after/status")
@@ -426,10 +434,33 @@ impl Pipeline {
             contact_given: true,
             staff_url: "",
         };
-        let (subject, body) = resident_reply(&facts, language, reply, &tracking_url);
+        let detail = |pointer: &str| {
+            event
+                .detail
+                .pointer(pointer)
+                .and_then(|value| value.as_str())
+                .ok_or_else(|| {
+                    JobError::permanent(anyhow::anyhow!("event {event_id} has no {pointer}"))
+                })
+        };
+        let (kind, (subject, body)) = match notice {
+            ResidentNotice::Reply => (
+                EmailKind::ResidentReply,
+                resident_reply(&facts, language, detail("/note")?, &tracking_url),
+            ),
+            ResidentNotice::Merge => (
+                EmailKind::MergeNotice,
+                merge_notice(
+                    &facts,
+                    language,
+                    detail("/after/merged_into")?,
+                    &tracking_url,
+                ),
+            ),
+        };
         let email = NewEmail {
-            kind: EmailKind::ResidentReply,
-            message_id: self.message_id(&case, &format!("reply-{event_id}")),
+            kind,
+            message_id: self.message_id(&case, &format!("{}-{event_id}", notice.id_part())),
             from: self.mail_from.clone(),
             to: address,
             subject,
@@ -442,7 +473,7 @@ impl Pipeline {
         self.store
             .queue_case_emails(case.id, &[email], self.max_attempts, palaute_store::now())
             .await
-            .context("queueing the reply")?;
+            .context("queueing the resident's email")?;
         Ok(())
     }
 
@@ -548,6 +579,23 @@ pub(crate) fn message_id(mail_from: &str, case: &CaseRecord, kind: &str) -> Stri
         case.id.0,
         rand::random::<u32>()
     )
+}
+
+/// What staff did that the resident hears of by email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResidentNotice {
+    Reply,
+    Merge,
+}
+
+impl ResidentNotice {
+    /// The kind part of the email's Message-ID.
+    fn id_part(self) -> &'static str {
+        match self {
+            ResidentNotice::Reply => "reply",
+            ResidentNotice::Merge => "merge",
+        }
+    }
 }
 
 /// Why emails are written about a case.

@@ -349,6 +349,7 @@ impl Runner {
                 Some(JobKind::SendEmail) => self.email_sender.send(job).await,
                 Some(JobKind::NotifyUnit) => self.pipeline.notify_unit(job).await,
                 Some(JobKind::SendReply) => self.pipeline.send_reply(job).await,
+                Some(JobKind::NotifyMerge) => self.pipeline.notify_merge(job).await,
                 Some(JobKind::RetrainRouting) => {
                     crate::training::retrain(&self.store, self.routing_options()).await
                 }
@@ -447,6 +448,7 @@ impl Runner {
             Some(
                 JobKind::NotifyUnit
                 | JobKind::SendReply
+                | JobKind::NotifyMerge
                 | JobKind::RetrainRouting
                 | JobKind::CheckDeadlines,
             )

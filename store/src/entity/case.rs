@@ -43,6 +43,8 @@ pub struct Model {
     pub first_replied_at: Option<DateTimeUtc>,
     /// When the case was last resolved (cleared when it is reopened).
     pub resolved_at: Option<DateTimeUtc>,
+    /// Set on a duplicate: the case it was merged into.
+    pub merged_into_id: Option<i64>,
     /// Deadlines (see `deadlines.rs`): set when the case is routed, counted in working
     /// time from its submission; NULL for cases routed before deadlines existed.
     pub first_reply_due_at: Option<DateTimeUtc>,

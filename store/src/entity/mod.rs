@@ -6,6 +6,8 @@ pub mod case;
 pub mod case_contact;
 pub mod case_deadline_notice;
 pub mod case_event;
+pub mod case_link;
+pub mod case_tag;
 pub mod category;
 pub mod division;
 pub mod email;

@@ -9,6 +9,7 @@ mod m20261201_000003_recipient_throttles;
 mod m20261201_000004_staff_accounts;
 mod m20261201_000005_workflow;
 mod m20261201_000006_deadlines;
+mod m20261201_000007_case_relations;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_staff_accounts::Migration),
             Box::new(m20261201_000005_workflow::Migration),
             Box::new(m20261201_000006_deadlines::Migration),
+            Box::new(m20261201_000007_case_relations::Migration),
         ]
     }
 }

@@ -19,4 +19,6 @@ pub use deadline_templates::{DeadlineFacts, deadline_notice};
 pub use delivery::{Delivered, Mailer};
 pub use error::MailError;
 pub use message::{OutgoingEmail, render, render_at};
-pub use templates::{CaseFacts, acknowledgement, handler_notification, resident_reply};
+pub use templates::{
+    CaseFacts, acknowledgement, handler_notification, merge_notice, resident_reply,
+};

@@ -1,8 +1,8 @@
 //! The texts of the emails palaute sends, in the recipient's language.
 //!
-//! Three emails exist: the notification a case handler gets when a case reaches their
-//! unit, the acknowledgement a resident gets after giving feedback, and staff's reply
-//! to the resident. Every phrase
+//! The emails: the notification a case handler gets when a case reaches their unit,
+//! the acknowledgement a resident gets after giving feedback, staff's reply to the
+//! resident, and the notice that their feedback was merged into another case. Every phrase
 //! lives in a per-language wording table, so a phrase missing in one language is a
 //! compile error rather than a blank line in someone's inbox.
 
@@ -194,6 +194,38 @@ pub fn resident_reply(
     push_line(&mut body, common.signature);
     body.push('\n');
     push_line(&mut body, &format!("{} {}.", words.footer, facts.reference));
+    (subject, body)
+}
+
+/// Subject and body of the email telling a resident that their feedback was merged
+/// into another case about the same matter, which carries it on.
+pub fn merge_notice(
+    facts: &CaseFacts,
+    language: Language,
+    kept_reference: &str,
+    tracking_url: &str,
+) -> (String, String) {
+    let words = MergeWording::of(language);
+    let common = AcknowledgementWording::of(language);
+    let subject = subject(facts.reference, words.subject, None);
+    let mut body = String::new();
+    push_line(&mut body, common.greeting);
+    body.push('\n');
+    // The kept reference on a line of its own: it is what the resident quotes from now.
+    push_line(
+        &mut body,
+        &format!("{} {} {}:", words.intro, facts.reference, words.same_matter),
+    );
+    push_line(&mut body, kept_reference);
+    push_line(&mut body, words.together);
+    body.push('\n');
+    push_line(&mut body, common.tracking);
+    push_line(&mut body, tracking_url);
+    body.push('\n');
+    push_line(&mut body, common.regards);
+    push_line(&mut body, common.signature);
+    body.push('\n');
+    push_line(&mut body, common.footer);
     (subject, body)
 }
 
@@ -499,6 +531,46 @@ impl ReplyWording {
         subject: "A reply to your feedback",
         intro: "We have replied to your feedback",
         footer: "If you want to add something, give new feedback and mention the reference",
+    };
+}
+
+struct MergeWording {
+    subject: &'static str,
+    /// Followed by the resident's reference.
+    intro: &'static str,
+    /// Followed by a colon and the kept case's reference on its own line.
+    same_matter: &'static str,
+    together: &'static str,
+}
+
+impl MergeWording {
+    fn of(language: Language) -> &'static Self {
+        match language {
+            Language::Fi => &Self::FI,
+            Language::Sv => &Self::SV,
+            Language::En => &Self::EN,
+        }
+    }
+
+    const FI: Self = Self {
+        subject: "Palautteesi käsitellään yhdessä toisen kanssa",
+        intro: "Palautteesi",
+        same_matter: "koskee samaa asiaa kuin palaute",
+        together: "Käsittelemme ne yhdessä, ja asian käsittely jatkuu tuolla tunnuksella.",
+    };
+
+    const SV: Self = Self {
+        subject: "Din respons behandlas tillsammans med en annan",
+        intro: "Din respons",
+        same_matter: "gäller samma sak som responsen",
+        together: "Vi behandlar dem tillsammans, och ärendet fortsätter under det referensnumret.",
+    };
+
+    const EN: Self = Self {
+        subject: "Your feedback is handled together with another",
+        intro: "Your feedback",
+        same_matter: "is about the same matter as feedback",
+        together: "We handle them together, and the matter carries on under that reference.",
     };
 }
 
