@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Europe::Helsinki;
+use palaute_core::deadlines::DeadlineOverride;
 use palaute_core::{CaseId, EmailAddress, Organisation, StaffRole};
-use palaute_store::{CaseEdit, Change, Edited, Store};
+use palaute_store::{CaseEdit, Change, Edited, Reassigned, Reassignment, Store};
 use palaute_testkit::{TestDatabase, on_every_backend};
 use palaute_worker::deadlines::{CheckSummary, DeadlineCheck};
 use palaute_worker::delivery::EmailSender;
@@ -36,6 +37,7 @@ const UNIT: &str = "rakennusvirasto";
 const MAILBOX: &str = "rakennusvirasto@palaute.hel.fi";
 const LEAD: &str = "johtaja.rakennusvirasto@palaute.hel.fi";
 const HANDLER: &str = "kaisa.kasittelija@hel.fi";
+const LIBRARY: &str = "kaupunginkirjasto";
 
 /// A Helsinki wall-clock time.
 fn hki(month: u32, day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
@@ -46,9 +48,17 @@ fn hki(month: u32, day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-/// Helsinki's organisation, with a lead for the street works unit.
+/// Helsinki's organisation, with a lead for the street works unit and a library that
+/// answers within 2 working days.
 fn organisation() -> Organisation {
     let mut organisation = Organisation::helsinki();
+    organisation.deadlines.overrides.push(DeadlineOverride {
+        unit: Some(LIBRARY.to_owned()),
+        category: None,
+        first_reply_working_days: Some(2),
+        resolution_working_days: None,
+        warning_working_days: None,
+    });
     let unit = organisation
         .units
         .iter_mut()
@@ -69,6 +79,13 @@ async fn routed_case(store: &Store, organisation: &Arc<Organisation>, at: DateTi
         .await
         .unwrap()
         .case_id;
+    run_jobs(store, organisation).await;
+    wait_until_routed(store, id).await;
+    id
+}
+
+/// Runs a pipeline until the job queue is empty.
+async fn run_jobs(store: &Store, organisation: &Arc<Organisation>) {
     let outbox = tempfile::tempdir().unwrap();
     let pipeline = Pipeline::new(
         store.clone(),
@@ -91,10 +108,8 @@ async fn routed_case(store: &Store, organisation: &Arc<Organisation>, at: DateTi
         Wakeups::default(),
     );
     let running = Running::start(runner);
-    wait_until_routed(store, id).await;
     wait_until_idle(store).await;
     running.stop().await;
-    id
 }
 
 fn check(store: &Store, organisation: &Arc<Organisation>) -> DeadlineCheck {
@@ -324,7 +339,37 @@ async fn a_finished_case_gets_no_notice(database: TestDatabase) {
     assert!(deadline_events(&store, id).await.is_empty());
 }
 
+async fn a_move_takes_the_new_units_deadlines_from_the_same_start(database: TestDatabase) {
+    let store = open_store(&database).await;
+    let organisation = Arc::new(organisation());
+    let id = routed_case(&store, &organisation, hki(9, 7, 10, 0)).await;
+    let before = load_case(&store, id).await;
+    let moved = store
+        .reassign_case(
+            &Reassignment {
+                case_id: id,
+                version: before.version,
+                unit_code: LIBRARY.to_owned(),
+                category_code: None,
+                actor: "staff:ohjaaja@hel.fi".to_owned(),
+                note: None,
+            },
+            MAX_ATTEMPTS,
+            hki(9, 8, 9, 0),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(moved, Reassigned::Moved { .. }), "{moved:?}");
+    // The notify_unit job sets the library's deadlines: 2 working days from the
+    // submission on Monday is Wednesday 10:00; resolution stays at 20 working days.
+    run_jobs(&store, &organisation).await;
+    let after = load_case(&store, id).await;
+    assert_eq!(after.first_reply_due_at, Some(hki(9, 9, 10, 0)));
+    assert_eq!(after.due_at, before.due_at);
+}
+
 on_every_backend!(
+    a_move_takes_the_new_units_deadlines_from_the_same_start,
     warnings_and_breaches_are_sent_once_to_the_right_people,
     a_finished_case_gets_no_notice,
 );
