@@ -169,10 +169,10 @@ fn write_private(file: &Path, contents: &str) -> std::io::Result<()> {
 /// A running `serve`: its address, and the handle to stop it.
 pub struct RunningServer {
     pub address: std::net::SocketAddr,
-    stop: watch::Sender<bool>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
     /// The server's own store handle (its statement count shows what requests cost).
     pub store: Store,
+    stop: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
     background: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -209,8 +209,7 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         store.clone(),
         Arc::clone(&organisation),
         Arc::clone(&index),
-        &settings.graphql,
-        settings.worker.max_attempts,
+        &settings,
         Arc::clone(&wakeups.jobs),
     );
     let policy = Arc::new(RequestPolicy::from_settings(&settings, &schema));
@@ -263,13 +262,13 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
     info!(%address, data_dir = %settings.data_dir.display(), worker = run_worker, email = if settings.smtp_url.is_some() { "smtp" } else { "outbox folder" }, "serving");
     Ok(RunningServer {
         address,
+        store: store.clone(),
         stop,
         server,
         background,
     })
 }
 
-        store: store.clone(),
 /// Runs `serve` until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings, run_worker: bool) -> anyhow::Result<()> {
     let token_note = settings

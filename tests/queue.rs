@@ -221,6 +221,26 @@ async fn the_queue_filters_orders_and_counts_within_scope(database: TestDatabase
         Some(2)
     );
     assert!(!listed_references(&next).contains(&references[0]), "{next}");
+    // Deadlines: soonest due first, and cursors that carry on through equal due times.
+    let due = list(&app, &handler, json!({ "o": "DUE_DATE", "n": 3 })).await;
+    assert_eq!(listed_references(&due), references[..3].to_vec(), "{due}");
+    let cursor = due["data"]["cases"]["pageInfo"]["endCursor"].clone();
+    let rest = list(&app, &handler, json!({ "o": "DUE_DATE", "a": cursor })).await;
+    assert_eq!(listed_references(&rest), references[3..].to_vec(), "{rest}");
+    let overdue = list(
+        &app,
+        &handler,
+        json!({ "f": { "dueBefore": "2000-01-01T00:00:00Z" } }),
+    )
+    .await;
+    assert_eq!(overdue["data"]["cases"]["totalCount"], 0, "{overdue}");
+    let due_soon = list(
+        &app,
+        &handler,
+        json!({ "f": { "dueBefore": "2100-01-01T00:00:00Z" } }),
+    )
+    .await;
+    assert_eq!(due_soon["data"]["cases"]["totalCount"], 5, "{due_soon}");
     let bad_cursor = list(&app, &handler, json!({ "o": "LAST_CHANGE", "a": "12" })).await;
     assert_eq!(error_code(&bad_cursor), "BAD_USER_INPUT", "{bad_cursor}");
 

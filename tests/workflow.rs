@@ -494,8 +494,121 @@ async fn duplicates_merge_into_one_case_and_related_cases_link(database: TestDat
     app.stop().await;
 }
 
+async fn the_resident_reopens_and_rates_their_case(database: TestDatabase) {
+    let app = spawn_app(database).await;
+    let (reference, token) = app.submit(street_lamp()).await;
+    app.wait_for_status(&reference, &["ROUTED"]).await;
+    let resolve = |version: i64| {
+        let app = &app;
+        let reference = reference.clone();
+        async move {
+            let response = app
+                .staff(
+                    "mutation($r: String!, $v: Int!) { setCaseStatus(input: {reference: $r, version: $v, status: RESOLVED}) { version } }",
+                    json!({ "r": reference, "v": version }),
+                )
+                .await;
+            assert!(response["data"]["setCaseStatus"].is_object(), "{response}");
+        }
+    };
+    let reopen = "mutation($input: ReopenCaseInput!) { reopenCase(input: $input) { status reopenableUntil } }";
+    let rate = "mutation($input: RateCaseInput!) { rateCase(input: $input) { status satisfaction { score comment } } }";
+    let resident = |query: &'static str, input: Value| {
+        let app = &app;
+        async move { app.graphql(query, json!({ "input": input }), None).await }
+    };
+
+    // Not resolved yet: nothing to reopen or rate.
+    let early = resident(
+        rate,
+        json!({ "reference": reference, "token": token, "score": 4 }),
+    )
+    .await;
+    assert_eq!(error_code(&early), "BAD_USER_INPUT", "{early}");
+    resolve(2).await;
+    let tracked = app
+        .graphql(
+            "query($r: String!, $t: String!) { trackCase(reference: $r, token: $t) { status reopenableUntil } }",
+            json!({ "r": reference, "t": token }),
+            None,
+        )
+        .await;
+    assert!(
+        tracked["data"]["trackCase"]["reopenableUntil"].is_string(),
+        "{tracked}"
+    );
+
+    let wrong_token = resident(
+        reopen,
+        json!({ "reference": reference, "token": "wrong", "reason": "x" }),
+    )
+    .await;
+    assert_eq!(error_code(&wrong_token), "NOT_FOUND", "{wrong_token}");
+    let no_reason = resident(
+        reopen,
+        json!({ "reference": reference, "token": token, "reason": " " }),
+    )
+    .await;
+    assert_eq!(error_code(&no_reason), "BAD_USER_INPUT", "{no_reason}");
+    let reopened = resident(
+        reopen,
+        json!({ "reference": reference, "token": token, "reason": "Lamppu on edelleen pimeänä" }),
+    )
+    .await;
+    assert_eq!(
+        reopened["data"]["reopenCase"]["status"], "IN_PROGRESS",
+        "{reopened}"
+    );
+    assert!(reopened["data"]["reopenCase"]["reopenableUntil"].is_null());
+    let events = timeline(&app, &reference).await;
+    let last = events.last().expect("event");
+    assert_eq!(last["kind"], "reopened");
+    assert_eq!(last["actor"], "resident");
+    assert_eq!(last["note"], "Lamppu on edelleen pimeänä");
+    let again = resident(
+        reopen,
+        json!({ "reference": reference, "token": token, "reason": "x" }),
+    )
+    .await;
+    assert_eq!(error_code(&again), "BAD_USER_INPUT", "{again}");
+
+    // Resolved again, the resident answers once.
+    resolve(4).await;
+    for score in [0, 6] {
+        let out_of_range = resident(
+            rate,
+            json!({ "reference": reference, "token": token, "score": score }),
+        )
+        .await;
+        assert_eq!(
+            error_code(&out_of_range),
+            "BAD_USER_INPUT",
+            "{out_of_range}"
+        );
+        assert_eq!(out_of_range["errors"][0]["extensions"]["field"], "score");
+    }
+    let rated = resident(
+        rate,
+        json!({ "reference": reference, "token": token, "score": 4, "comment": "Nopeasti korjattu" }),
+    )
+    .await;
+    assert_eq!(
+        rated["data"]["rateCase"]["satisfaction"],
+        json!({ "score": 4, "comment": "Nopeasti korjattu" }),
+        "{rated}"
+    );
+    let twice = resident(
+        rate,
+        json!({ "reference": reference, "token": token, "score": 1 }),
+    )
+    .await;
+    assert_eq!(error_code(&twice), "BAD_USER_INPUT", "{twice}");
+    app.stop().await;
+}
+
 on_every_backend!(
     a_case_is_worked_to_resolution,
     a_handler_acts_only_in_scope_and_returns_what_is_not_theirs,
     duplicates_merge_into_one_case_and_related_cases_link,
+    the_resident_reopens_and_rates_their_case,
 );

@@ -63,6 +63,8 @@ pub struct CaseFilterInput {
     pub created_before: Option<DateTime<Utc>>,
     /// Cases assigned to this staff member (email).
     pub assignee: Option<String>,
+    /// Cases whose resolution is due (`dueAt`) before this time.
+    pub due_before: Option<DateTime<Utc>>,
     /// true: cases assigned to nobody (not with `assignee`).
     pub unassigned: Option<bool>,
     /// Cases with any of these tags.
@@ -79,6 +81,8 @@ pub enum CaseOrderBy {
     Oldest,
     /// Most recently changed first.
     LastChange,
+    /// Soonest resolution deadline (`dueAt`) first; cases without one last.
+    DueDate,
 }
 
 impl From<CaseOrderBy> for CaseOrder {
@@ -87,6 +91,7 @@ impl From<CaseOrderBy> for CaseOrder {
             CaseOrderBy::Newest => CaseOrder::Newest,
             CaseOrderBy::Oldest => CaseOrder::Oldest,
             CaseOrderBy::LastChange => CaseOrder::LastChange,
+            CaseOrderBy::DueDate => CaseOrder::DueDate,
         }
     }
 }
@@ -169,6 +174,7 @@ impl CaseFilterInput {
             created_after: self.created_after,
             created_before: self.created_before,
             assignee,
+            due_before: self.due_before,
             tags,
             within_units: None,
         })

@@ -15,6 +15,7 @@ mod oidc;
 mod query;
 mod rate_limit;
 pub mod request_shape;
+mod resident;
 mod routing_types;
 mod schema;
 mod server;

@@ -4,20 +4,21 @@ use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use palaute_core::Organisation;
-use palaute_core::settings::GraphqlSettings;
+use palaute_core::Settings;
 use palaute_search_index::{QueryLimits, SearchIndex};
 use palaute_store::Store;
 use tokio::sync::Notify;
 
 use crate::mutation::Mutation;
 use crate::query::Query;
+use crate::resident::ResidentMutation;
 use crate::stats::StatsQuery;
 use crate::workflow::WorkflowMutation;
 
 /// Every mutation: intake and routing decisions, and the case workflow.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(Mutation, WorkflowMutation);
+pub struct MutationRoot(Mutation, WorkflowMutation, ResidentMutation);
 
 /// Every query: lookups, tracking, staff reads, and service stats.
 #[derive(MergedObject)]
@@ -36,6 +37,8 @@ pub(crate) struct Limits {
     pub max_page_size: u64,
     pub job_max_attempts: i32,
     pub search_text: QueryLimits,
+    /// How long after resolution a resident may reopen their case.
+    pub reopen_window: chrono::Duration,
 }
 
 /// Wakes the in-process worker when a job was queued.
@@ -46,26 +49,27 @@ pub fn build_schema(
     store: Store,
     organisation: Arc<Organisation>,
     index: Arc<SearchIndex>,
-    settings: &GraphqlSettings,
-    job_max_attempts: i32,
+    settings: &Settings,
     job_wakeup: Arc<Notify>,
 ) -> ApiSchema {
+    let graphql = &settings.graphql;
     Schema::build(query_root(), MutationRoot::default(), EmptySubscription)
         .data(crate::loaders::case_details(store.clone()))
         .data(store)
         .data(organisation)
         .data(index)
         .data(Limits {
-            max_page_size: settings.max_page_size.max(1),
-            job_max_attempts,
+            max_page_size: graphql.max_page_size.max(1),
+            job_max_attempts: settings.worker.max_attempts,
+            reopen_window: chrono::Duration::days(i64::from(settings.residents.reopen_window_days)),
             search_text: QueryLimits {
-                max_chars: settings.max_search_query_chars,
-                max_nesting: settings.max_search_nesting,
+                max_chars: graphql.max_search_query_chars,
+                max_nesting: graphql.max_search_nesting,
             },
         })
         .data(JobWakeup(job_wakeup))
-        .limit_depth(settings.max_depth)
-        .limit_complexity(settings.max_complexity)
+        .limit_depth(graphql.max_depth)
+        .limit_complexity(graphql.max_complexity)
         .finish()
 }
 

@@ -436,6 +436,18 @@ pub struct TrackedCase {
     pub core_status: palaute_core::CaseStatus,
     #[graphql(skip)]
     pub case_id: palaute_core::CaseId,
+    #[graphql(skip)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub satisfaction: Option<palaute_store::Satisfaction>,
+}
+
+#[derive(SimpleObject)]
+/// A resident's answer to "how well was your feedback handled?".
+pub struct SatisfactionView {
+    /// 1 (poor) to 5 (very good).
+    pub score: i32,
+    pub comment: Option<String>,
 }
 
 #[ComplexObject]
@@ -446,6 +458,25 @@ impl TrackedCase {
             .name()
             .get(lang.unwrap_or(Language::Fi).into())
             .to_owned()
+    }
+
+    /// The resident's satisfaction answer, once given (`rateCase`).
+    async fn satisfaction(&self) -> Option<SatisfactionView> {
+        self.satisfaction.as_ref().map(|answer| SatisfactionView {
+            score: i32::from(answer.score),
+            comment: answer.comment.clone(),
+        })
+    }
+
+    /// Until when the resident may reopen the case (`reopenCase`); null unless it is
+    /// resolved and the window is open.
+    async fn reopenable_until(&self, ctx: &Context<'_>) -> Option<DateTime<Utc>> {
+        let window = ctx.data_unchecked::<crate::schema::Limits>().reopen_window;
+        let until = self.resolved_at? + window;
+        (self.core_status == palaute_core::CaseStatus::Resolved
+            && until > palaute_store::now()
+            && !window.is_zero())
+        .then_some(until)
     }
 
     /// Staff's replies, oldest first. Internal notes are never shown here.
@@ -487,6 +518,8 @@ impl From<CaseRecord> for TrackedCase {
             category_code: case.category_code,
             core_status: case.status,
             case_id: case.id,
+            resolved_at: case.resolved_at,
+            satisfaction: case.satisfaction,
         }
     }
 }

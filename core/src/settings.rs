@@ -42,6 +42,24 @@ pub struct Settings {
     /// City sign-in: staff bearer tokens that are JWTs from this OpenID Connect
     /// provider. Absent (the default): only API tokens and the admin token work.
     pub oidc: Option<OidcSettings>,
+    pub residents: ResidentSettings,
+}
+
+/// What residents may do with their own case.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ResidentSettings {
+    /// For how many days after a case is resolved its resident may reopen it from the
+    /// tracking page; 0 never.
+    pub reopen_window_days: u32,
+}
+
+impl Default for ResidentSettings {
+    fn default() -> Self {
+        Self {
+            reopen_window_days: 14,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -167,6 +185,7 @@ impl Default for Settings {
             rate_limits: RateLimitSettings::default(),
             routing: RoutingSettings::default(),
             oidc: None,
+            residents: ResidentSettings::default(),
         }
     }
 }

@@ -117,10 +117,21 @@ pub struct CaseRecord {
     /// Set on a duplicate: the case it was merged into. Such a case is closed and
     /// left out of lists, counts and search.
     pub merged_into: Option<CaseId>,
+    /// The resident's satisfaction answer, once given.
+    pub satisfaction: Option<Satisfaction>,
     /// Deadlines: when the first reply and the resolution are due (`None` before
     /// routing, and for cases routed before deadlines existed).
     pub first_reply_due_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
+}
+
+/// A resident's answer to "how well was your feedback handled?".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Satisfaction {
+    /// 1 (poor) to 5 (very good).
+    pub score: u8,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -822,6 +833,11 @@ impl TryFrom<case::Model> for CaseRecord {
                 lon: row.lon,
                 address: row.address.clone(),
             });
+        let satisfaction = row.satisfaction_score.map(|score| Satisfaction {
+            score: u8::try_from(score).unwrap_or(0),
+            comment: row.satisfaction_comment.clone(),
+            at: row.rated_at.unwrap_or(row.updated_at),
+        });
         Ok(CaseRecord {
             id: CaseId(row.id),
             reference: parse_reference(&row.reference)?,
@@ -847,6 +863,7 @@ impl TryFrom<case::Model> for CaseRecord {
             first_replied_at: row.first_replied_at,
             resolved_at: row.resolved_at,
             merged_into: row.merged_into_id.map(CaseId),
+            satisfaction,
             first_reply_due_at: row.first_reply_due_at,
             due_at: row.due_at,
         })

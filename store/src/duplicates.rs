@@ -19,7 +19,7 @@ use crate::entity::{case, case_contact, case_link};
 use crate::error::{DbContext, StoreError};
 use crate::jobs::{JobKind, enqueue_job};
 use crate::search_queue::mark_for_indexing;
-use crate::workflow::{Edited, lock_case};
+use crate::workflow::{Edited, lock_case, reload_case};
 
 /// A case at the version its editor saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +132,7 @@ impl Store {
         }
         mark_for_indexing(&txn, first.id, now).await?;
         mark_for_indexing(&txn, second.id, now).await?;
-        let kept = reload(&txn, second.id).await?;
+        let kept = reload_case(&txn, CaseId(second.id)).await?;
         txn.commit().await.context("committing a merge")?;
         Ok(Related::Applied(Box::new(kept)))
     }
@@ -182,7 +182,7 @@ impl Store {
                 .await?;
             }
         }
-        let first = reload(&txn, first.id).await?;
+        let first = reload_case(&txn, CaseId(first.id)).await?;
         txn.commit().await.context("committing a link")?;
         Ok(Related::Applied(Box::new(first)))
     }
@@ -266,13 +266,4 @@ async fn bump(
         .await
         .context("changing a related case")?;
     Ok(())
-}
-
-async fn reload(txn: &DatabaseTransaction, id: i64) -> Result<CaseRecord, StoreError> {
-    let row = case::Entity::find_by_id(id)
-        .one(txn)
-        .await
-        .context("reading back a case")?
-        .ok_or_else(|| StoreError::Corrupt("a case vanished while it was changed".into()))?;
-    CaseRecord::try_from(row)
 }

@@ -10,15 +10,16 @@
 mod cases;
 mod db;
 mod deadlines;
-mod entity;
 mod duplicates;
+mod entity;
 mod error;
 mod jobs;
 mod migration;
 mod organisation;
 mod outbox;
-mod reassignment;
 mod queue;
+mod reassignment;
+mod resident;
 mod routing_models;
 mod schedules;
 mod search_queue;
@@ -28,17 +29,18 @@ mod workflow;
 
 pub use cases::{
     CaseEvent, CaseRecord, ContactDetails, EmailKind, Location, NewCase, NewEmail, Routing,
-    RoutingRecorded, Submitted,
+    RoutingRecorded, Satisfaction, Submitted,
 };
 pub use db::Store;
 pub use deadlines::{Deadline, DeadlineNotice, DueNotice, NoticeKind, NoticeRecorded};
+pub use duplicates::{Related, VersionedCase};
 pub use error::StoreError;
 pub use jobs::{ClaimedJob, JobCounts, JobKind, JobStatus};
-pub use duplicates::{Related, VersionedCase};
 pub use outbox::{EmailRecord, EmailStatus};
-pub use reassignment::{Reassigned, Reassignment};
-pub use routing_models::{
 pub use queue::{AssigneeFilter, CaseCursor, CaseFilter, CaseOrder, CasePage, CountBy};
+pub use reassignment::{Reassigned, Reassignment};
+pub use resident::{ResidentOutcome, ResidentRefusal};
+pub use routing_models::{
     ExampleSource, ModelRole, ModelScore, NewPrediction, NewRoutingModel, NewTrainingExample,
     Placement, PredictionOutcome, PredictionRecord, RoutingModelInfo, StoredSuggestion,
     TrainingExampleRecord,

@@ -29,6 +29,8 @@ pub struct CaseFilter {
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
     pub assignee: Option<AssigneeFilter>,
+    /// Cases whose resolution is due before this time.
+    pub due_before: Option<DateTime<Utc>>,
     /// Cases with any of these tags.
     pub tags: Vec<String>,
     /// The caller's scope: only cases of these units exist for this listing, its count
@@ -52,33 +54,45 @@ pub enum CaseOrder {
     Oldest,
     /// Most recently changed first.
     LastChange,
+    /// Soonest resolution deadline first; cases without one last.
+    DueDate,
 }
 
-/// Where a page ends, in the page's order: the case id, and for orders by time the
-/// time too, so that the next page continues exactly after it.
+/// Where a page ends, in the page's order: the case id, and for orders by a time the
+/// case's value of it, so that the next page continues exactly after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseCursor {
     id: i64,
-    at_micros: Option<i64>,
+    key: CursorKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CursorKey {
+    /// The order is by id alone.
+    Id,
+    At(i64),
+    /// The case has no value (no due time): it sorts after every case that has one.
+    Missing,
 }
 
 impl CaseCursor {
     pub fn after(order: CaseOrder, case: &CaseRecord) -> Self {
-        let at_micros = match order {
-            CaseOrder::Newest | CaseOrder::Oldest => None,
-            CaseOrder::LastChange => Some(case.updated_at.timestamp_micros()),
+        let key = match order {
+            CaseOrder::Newest | CaseOrder::Oldest => CursorKey::Id,
+            CaseOrder::LastChange => CursorKey::At(case.updated_at.timestamp_micros()),
+            CaseOrder::DueDate => case.due_at.map_or(CursorKey::Missing, |due| {
+                CursorKey::At(due.timestamp_micros())
+            }),
         };
-        Self {
-            id: case.id.0,
-            at_micros,
-        }
+        Self { id: case.id.0, key }
     }
 
-    /// `123` or `1764547200000000.123`.
+    /// `123`, `1764547200000000.123`, or `-.123` for a case without the value.
     pub fn encode(&self) -> String {
-        match self.at_micros {
-            None => self.id.to_string(),
-            Some(micros) => format!("{micros}.{}", self.id),
+        match self.key {
+            CursorKey::Id => self.id.to_string(),
+            CursorKey::At(micros) => format!("{micros}.{}", self.id),
+            CursorKey::Missing => format!("-.{}", self.id),
         }
     }
 
@@ -87,13 +101,17 @@ impl CaseCursor {
         match order {
             CaseOrder::Newest | CaseOrder::Oldest => Some(Self {
                 id: text.parse().ok()?,
-                at_micros: None,
+                key: CursorKey::Id,
             }),
-            CaseOrder::LastChange => {
-                let (micros, id) = text.split_once('.')?;
+            CaseOrder::LastChange | CaseOrder::DueDate => {
+                let (key, id) = text.split_once('.')?;
+                let key = match key {
+                    "-" if order == CaseOrder::DueDate => CursorKey::Missing,
+                    micros => CursorKey::At(micros.parse().ok()?),
+                };
                 Some(Self {
                     id: id.parse().ok()?,
-                    at_micros: Some(micros.parse().ok()?),
+                    key,
                 })
             }
         }
@@ -142,6 +160,11 @@ impl Store {
             CaseOrder::LastChange => query
                 .order_by_desc(case::Column::UpdatedAt)
                 .order_by_desc(case::Column::Id),
+            // NULLs sort first on SQLite and last on PostgreSQL: say which.
+            CaseOrder::DueDate => query
+                .order_by_asc(Expr::col(case::Column::DueAt).is_null())
+                .order_by_asc(case::Column::DueAt)
+                .order_by_asc(case::Column::Id),
         };
         let mut rows = query
             .limit(first.saturating_add(1))
@@ -275,19 +298,37 @@ impl Store {
 }
 
 fn after_cursor(order: CaseOrder, cursor: CaseCursor) -> Result<Condition, StoreError> {
-    Ok(match (order, cursor.at_micros) {
-        (CaseOrder::Newest, _) => Condition::all().add(case::Column::Id.lt(cursor.id)),
-        (CaseOrder::Oldest, _) => Condition::all().add(case::Column::Id.gt(cursor.id)),
-        (CaseOrder::LastChange, Some(micros)) => {
-            let at = DateTime::<Utc>::from_timestamp_micros(micros)
-                .ok_or_else(|| StoreError::Refused("the cursor's time is out of range".into()))?;
+    let time = |micros: i64| {
+        DateTime::<Utc>::from_timestamp_micros(micros)
+            .ok_or_else(|| StoreError::Refused("the cursor's time is out of range".into()))
+    };
+    let id = cursor.id;
+    Ok(match (order, cursor.key) {
+        (CaseOrder::Newest, _) => Condition::all().add(case::Column::Id.lt(id)),
+        (CaseOrder::Oldest, _) => Condition::all().add(case::Column::Id.gt(id)),
+        (CaseOrder::LastChange, CursorKey::At(micros)) => {
+            let at = time(micros)?;
             Condition::any().add(case::Column::UpdatedAt.lt(at)).add(
                 Condition::all()
                     .add(case::Column::UpdatedAt.eq(at))
-                    .add(case::Column::Id.lt(cursor.id)),
+                    .add(case::Column::Id.lt(id)),
             )
         }
-        (CaseOrder::LastChange, None) => {
+        (CaseOrder::DueDate, CursorKey::At(micros)) => {
+            let due = time(micros)?;
+            Condition::any()
+                .add(case::Column::DueAt.gt(due))
+                .add(
+                    Condition::all()
+                        .add(case::Column::DueAt.eq(due))
+                        .add(case::Column::Id.gt(id)),
+                )
+                .add(case::Column::DueAt.is_null())
+        }
+        (CaseOrder::DueDate, CursorKey::Missing) => Condition::all()
+            .add(case::Column::DueAt.is_null())
+            .add(case::Column::Id.gt(id)),
+        (CaseOrder::LastChange | CaseOrder::DueDate, _) => {
             return Err(StoreError::Refused(
                 "the cursor is not from a page in this order".into(),
             ));
@@ -320,6 +361,9 @@ fn filter_condition(filter: &CaseFilter) -> Condition {
     }
     if let Some(before) = filter.created_before {
         condition = condition.add(case::Column::CreatedAt.lt(before));
+    }
+    if let Some(before) = filter.due_before {
+        condition = condition.add(case::Column::DueAt.lt(before));
     }
     match &filter.assignee {
         None => {}

@@ -360,7 +360,7 @@ async fn reassign_within(
         };
         match apply_reassignment(txn, backend, &reassignment, max_attempts, now).await? {
             Reassigned::Moved { .. } | Reassigned::Unchanged => {
-                let case = reload(txn, edit.case_id).await?;
+                let case = reload_case(txn, edit.case_id).await?;
                 Ok(Edited::Applied(Box::new(case)))
             }
             Reassigned::Conflict { current_version } => Ok(Edited::Conflict { current_version }),
@@ -455,7 +455,11 @@ async fn retag(
     Ok((added, removed))
 }
 
-async fn reload(txn: &DatabaseTransaction, case_id: CaseId) -> Result<CaseRecord, StoreError> {
+/// A case as it stands inside `txn`, after a change.
+pub(crate) async fn reload_case(
+    txn: &DatabaseTransaction,
+    case_id: CaseId,
+) -> Result<CaseRecord, StoreError> {
     let row = case::Entity::find_by_id(case_id.0)
         .one(txn)
         .await

@@ -45,6 +45,10 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     /// Set on a duplicate: the case it was merged into.
     pub merged_into_id: Option<i64>,
+    /// The resident's answer after resolution: 1 (poor) to 5 (very good).
+    pub satisfaction_score: Option<i16>,
+    pub satisfaction_comment: Option<String>,
+    pub rated_at: Option<DateTimeUtc>,
     /// Deadlines (see `deadlines.rs`): set when the case is routed, counted in working
     /// time from its submission; NULL for cases routed before deadlines existed.
     pub first_reply_due_at: Option<DateTimeUtc>,

@@ -10,6 +10,7 @@ mod m20261201_000004_staff_accounts;
 mod m20261201_000005_workflow;
 mod m20261201_000006_deadlines;
 mod m20261201_000007_case_relations;
+mod m20261201_000008_resident_answers;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_workflow::Migration),
             Box::new(m20261201_000006_deadlines::Migration),
             Box::new(m20261201_000007_case_relations::Migration),
+            Box::new(m20261201_000008_resident_answers::Migration),
         ]
     }
 }
