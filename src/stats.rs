@@ -62,6 +62,7 @@ pub async fn run(store: &Store, args: &StatsArgs) -> anyhow::Result<()> {
         range,
         group_by: grouping(args.group_by),
         within_units: None,
+        now: palaute_store::now(),
     };
     let stats = store
         .service_stats(&request)
@@ -126,7 +127,7 @@ fn figures(row: &StatsRow) -> Vec<(&'static str, Figure)> {
             Figure::Number(row.returned_to_triage_share()),
         ),
         ("reopen_rate", Figure::Number(row.reopen_rate())),
-        // Not measured yet: no satisfaction answers, no due times (see README).
+        // Not measured yet: residents cannot answer the satisfaction question.
         ("mean_satisfaction", Figure::Number(None)),
         (
             "first_reply_on_time_share",

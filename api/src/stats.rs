@@ -59,6 +59,7 @@ impl StatsQuery {
             range,
             group_by: group_by.into(),
             within_units: scope.units().map(|units| units.iter().cloned().collect()),
+            now: palaute_store::now(),
         };
         let stats = ctx
             .data_unchecked::<Store>()
@@ -90,12 +91,18 @@ pub struct ServiceStats {
 /// A `StatsRow` of the store, shown in GraphQL.
 pub struct StatsRowView(StatsRow);
 
-/// Deadline compliance of a group's cases.
+/// Deadline compliance of a group's cases. A deadline counts once it is decided:
+/// met, or missed (done late, or not done when it passed); open ones count nowhere,
+/// nor does the resolution of a case closed without being resolved.
 #[derive(SimpleObject)]
 pub struct StatsDeadlineCompliance {
-    /// Share of the cases due a first reply that got it on time.
+    /// First-reply deadlines decided.
+    first_reply_due_count: u64,
+    /// Share of them met; null when none is decided.
     first_reply_on_time_share: Option<f64>,
-    /// Share of the cases due a resolution that were resolved on time.
+    /// Resolution deadlines decided.
+    resolution_due_count: u64,
+    /// Share of them met; null when none is decided.
     resolution_on_time_share: Option<f64>,
 }
 
@@ -186,10 +193,13 @@ impl StatsRowView {
         None
     }
 
-    /// Null until cases carry due times (deadlines are being added).
+    /// How often the group's deadlines were met, judged now; null when none of its
+    /// cases has due times (cases routed before deadlines existed).
     async fn deadline_compliance(&self) -> Option<StatsDeadlineCompliance> {
         self.0.deadlines.map(|deadlines| StatsDeadlineCompliance {
+            first_reply_due_count: deadlines.first_reply_due,
             first_reply_on_time_share: deadlines.first_reply_on_time_share(),
+            resolution_due_count: deadlines.resolution_due,
             resolution_on_time_share: deadlines.resolution_on_time_share(),
         })
     }

@@ -86,6 +86,8 @@ pub struct StatsRequest {
     /// The caller's scope, as in `CaseFilter::within_units`: only cases now with one
     /// of these units count. `None` for a caller who sees every case.
     pub within_units: Option<Vec<String>>,
+    /// The instant deadlines are judged at: one that passed undone by then is missed.
+    pub now: DateTime<Utc>,
 }
 
 /// The answer: a row per group and one for every case in the range.
@@ -116,6 +118,8 @@ struct CaseRow {
     routed_at: Option<DateTime<Utc>>,
     first_replied_at: Option<DateTime<Utc>>,
     resolved_at: Option<DateTime<Utc>>,
+    first_reply_due_at: Option<DateTime<Utc>>,
+    due_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -131,6 +135,8 @@ impl Store {
         let in_range = Condition::all()
             .add(case::Column::CreatedAt.gte(request.range.from))
             .add(case::Column::CreatedAt.lt(request.range.to))
+            // A merged duplicate is one request with the case it was merged into.
+            .add(case::Column::MergedIntoId.is_null())
             .add_option(
                 request
                     .within_units
@@ -150,6 +156,8 @@ impl Store {
                 case::Column::RoutedAt,
                 case::Column::FirstRepliedAt,
                 case::Column::ResolvedAt,
+                case::Column::FirstReplyDueAt,
+                case::Column::DueAt,
             ])
             .filter(in_range.clone())
             .into_model::<CaseRow>()
@@ -192,10 +200,12 @@ impl Store {
                     resolved_at: row.resolved_at,
                     finished_now,
                     history,
+                    first_reply_due_at: row.first_reply_due_at,
+                    due_at: row.due_at,
                 },
             ));
         }
-        let (groups, total) = summarise(facts);
+        let (groups, total) = summarise(facts, request.now);
         Ok(ServiceStats { groups, total })
     }
 }

@@ -46,14 +46,15 @@ pub fn hours(duration: TimeDelta) -> f64 {
     duration.num_milliseconds() as f64 / 3_600_000.0
 }
 
-/// Deadline compliance of a group's cases. Not computed yet: cases have no due times
-/// until the deadlines migration adds them, so `StatsRow::deadlines` is `None`.
+/// Deadline compliance of a group's cases, judged at the request's `now`. A deadline
+/// counts once it is decided: met or missed (done late, or not done when it passed).
+/// One not yet due and not yet done is still open and counts nowhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct DeadlineCompliance {
-    /// Cases with a first-reply due time that has passed or was met.
+    /// First-reply deadlines decided, and of those met.
     pub first_reply_due: u64,
     pub first_reply_on_time: u64,
-    /// Cases with a resolution due time that has passed or was met.
+    /// Resolution deadlines decided, and of those met.
     pub resolution_due: u64,
     pub resolution_on_time: u64,
 }
@@ -95,7 +96,8 @@ pub struct StatsRow {
     pub finished: u64,
     /// Cases reopened at least once.
     pub reopened: u64,
-    /// `None` until cases carry due times (see `DeadlineCompliance`).
+    /// `None` when no case of the group has due times (routed before deadlines
+    /// existed).
     pub deadlines: Option<DeadlineCompliance>,
 }
 
@@ -142,6 +144,39 @@ pub(crate) struct CaseFacts {
     /// Resolved or closed now.
     pub finished_now: bool,
     pub history: CaseHistory,
+    /// The due times, when the case has them.
+    pub first_reply_due_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+impl CaseFacts {
+    /// Whether the first reply came on time: `None` while it is not decided.
+    fn first_reply_on_time(&self, now: DateTime<Utc>) -> Option<bool> {
+        deadline_met(self.first_reply_due_at, self.first_replied_at, now)
+    }
+
+    /// Whether the case was resolved on time. A case closed without being resolved
+    /// has no time of resolution to judge, so it counts nowhere.
+    fn resolved_on_time(&self, now: DateTime<Utc>) -> Option<bool> {
+        if self.finished_now && self.resolved_at.is_none() {
+            return None;
+        }
+        deadline_met(self.due_at, self.resolved_at, now)
+    }
+}
+
+/// Met when done by the due time; missed when done later, or not done once it has
+/// passed (as the deadline check sees a breach: at `due` or after); otherwise open.
+pub(crate) fn deadline_met(
+    due: Option<DateTime<Utc>>,
+    done: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<bool> {
+    let due = due?;
+    match done {
+        Some(done) => Some(done <= due),
+        None => (now >= due).then_some(false),
+    }
 }
 
 /// What a case's timeline says about it.
@@ -168,10 +203,12 @@ struct Tally {
     returned_to_triage: u64,
     finished: u64,
     reopened: u64,
+    with_due_times: u64,
+    deadlines: DeadlineCompliance,
 }
 
 impl Tally {
-    fn add(&mut self, case: &CaseFacts) {
+    fn add(&mut self, case: &CaseFacts, now: DateTime<Utc>) {
         let since_created = |at: DateTime<Utc>| (at - case.created_at).num_milliseconds();
         let history = case.history;
         self.volume += 1;
@@ -188,6 +225,16 @@ impl Tally {
         self.returned_to_triage += u64::from(history.returned_to_triage);
         self.finished += u64::from(case.finished_now || history.reopened);
         self.reopened += u64::from(history.reopened);
+        self.with_due_times +=
+            u64::from(case.first_reply_due_at.is_some() || case.due_at.is_some());
+        if let Some(met) = case.first_reply_on_time(now) {
+            self.deadlines.first_reply_due += 1;
+            self.deadlines.first_reply_on_time += u64::from(met);
+        }
+        if let Some(met) = case.resolved_on_time(now) {
+            self.deadlines.resolution_due += 1;
+            self.deadlines.resolution_on_time += u64::from(met);
+        }
     }
 
     fn into_row(self, key: Option<String>) -> StatsRow {
@@ -204,20 +251,22 @@ impl Tally {
             returned_to_triage: self.returned_to_triage,
             finished: self.finished,
             reopened: self.reopened,
-            deadlines: None,
+            deadlines: (self.with_due_times > 0).then_some(self.deadlines),
         }
     }
 }
 
 /// The rows of each group, ordered by key (cases without a key last), and the total.
+/// Deadlines are judged at `now`.
 pub(crate) fn summarise(
     cases: impl IntoIterator<Item = (Option<String>, CaseFacts)>,
+    now: DateTime<Utc>,
 ) -> (Vec<StatsRow>, StatsRow) {
     let mut groups: BTreeMap<Option<String>, Tally> = BTreeMap::new();
     let mut total = Tally::default();
     for (key, case) in cases {
-        total.add(&case);
-        groups.entry(key).or_default().add(&case);
+        total.add(&case, now);
+        groups.entry(key).or_default().add(&case, now);
     }
     let mut rows: Vec<StatsRow> = groups
         .into_iter()
@@ -299,11 +348,14 @@ mod tests {
             },
             ..CaseFacts::default()
         };
-        let (rows, total) = summarise([
-            (None, to_triage),
-            (Some("b".to_owned()), auto_kept),
-            (Some("a".to_owned()), auto_corrected),
-        ]);
+        let (rows, total) = summarise(
+            [
+                (None, to_triage),
+                (Some("b".to_owned()), auto_kept),
+                (Some("a".to_owned()), auto_corrected),
+            ],
+            at(23),
+        );
         let keys: Vec<Option<&str>> = rows.iter().map(|row| row.key.as_deref()).collect();
         assert_eq!(keys, [Some("a"), Some("b"), None]);
         assert_eq!(total.volume, 3);
@@ -322,5 +374,50 @@ mod tests {
         assert_eq!(none.auto_routed_later_corrected_share(), None);
         assert_eq!(none.reopen_rate(), None);
         assert_eq!(none.to_first_reply.median, None);
+        assert_eq!(total.deadlines, None, "no case has due times");
+    }
+
+    #[test]
+    fn a_deadline_is_met_missed_or_still_open() {
+        let at = |hour| Utc.with_ymd_and_hms(2026, 1, 5, hour, 0, 0).unwrap();
+        assert_eq!(deadline_met(None, Some(at(9)), at(12)), None, "no due time");
+        assert_eq!(deadline_met(Some(at(10)), Some(at(9)), at(12)), Some(true));
+        assert_eq!(deadline_met(Some(at(10)), Some(at(10)), at(12)), Some(true));
+        assert_eq!(
+            deadline_met(Some(at(10)), Some(at(11)), at(12)),
+            Some(false)
+        );
+        assert_eq!(
+            deadline_met(Some(at(10)), None, at(10)),
+            Some(false),
+            "passed"
+        );
+        assert_eq!(deadline_met(Some(at(10)), None, at(9)), None, "still open");
+
+        let closed_unresolved = CaseFacts {
+            created_at: at(8),
+            finished_now: true,
+            due_at: Some(at(9)),
+            first_reply_due_at: Some(at(9)),
+            ..CaseFacts::default()
+        };
+        let resolved_late = CaseFacts {
+            created_at: at(8),
+            first_replied_at: Some(at(9)),
+            resolved_at: Some(at(11)),
+            finished_now: true,
+            first_reply_due_at: Some(at(10)),
+            due_at: Some(at(10)),
+            ..CaseFacts::default()
+        };
+        let (_, total) = summarise([(None, closed_unresolved), (None, resolved_late)], at(12));
+        let deadlines = total.deadlines.unwrap();
+        assert_eq!(deadlines.first_reply_due, 2);
+        assert_eq!(deadlines.first_reply_on_time_share(), Some(0.5));
+        assert_eq!(
+            deadlines.resolution_due, 1,
+            "closed unresolved: no time to judge"
+        );
+        assert_eq!(deadlines.resolution_on_time_share(), Some(0.0));
     }
 }
