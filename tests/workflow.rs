@@ -606,9 +606,95 @@ async fn the_resident_reopens_and_rates_their_case(database: TestDatabase) {
     app.stop().await;
 }
 
+async fn triage_forwards_what_another_body_handles(database: TestDatabase) {
+    let app = spawn_app(database).await;
+    let store = app.store().await;
+    let triage = account(&store, "olli@hel.fi", StaffRole::Triage, &[], None).await;
+    let handler = account(
+        &store,
+        "saara@hel.fi",
+        StaffRole::Handler,
+        &["rakennusvirasto"],
+        None,
+    )
+    .await;
+    let mut input = street_lamp();
+    input["language"] = json!("EN");
+    input["contact"]["email"] = json!("rider@example.com");
+    input["description"] = json!("Katulamppu bussipysäkin katoksessa on rikki, pysäkki H1234");
+    let (reference, _) = app.submit(input).await;
+    let version = app.wait_for_status(&reference, &["ROUTED"]).await["version"]
+        .as_i64()
+        .expect("version");
+    let bodies = app
+        .graphql(
+            "{ externalBodies(lang: EN) { code name contact } }",
+            json!({}),
+            Some(&triage),
+        )
+        .await;
+    let codes: Vec<&str> = bodies["data"]["externalBodies"]
+        .as_array()
+        .expect("bodies")
+        .iter()
+        .map(|body| body["code"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(codes, ["hsl", "hsy", "poliisi"], "{bodies}");
+
+    let forward = |token: String, body: &'static str, version: i64| {
+        let app = &app;
+        let reference = reference.clone();
+        async move {
+            app.graphql(
+                "mutation($input: ForwardCaseInput!) { forwardCase(input: $input) { status assignee { email } } }",
+                json!({ "input": { "reference": reference, "version": version, "bodyCode": body, "note": "Pysäkin katos on HSL:n" } }),
+                Some(&token),
+            )
+            .await
+        }
+    };
+    let forbidden = forward(handler.clone(), "hsl", version).await;
+    assert_eq!(error_code(&forbidden), "FORBIDDEN", "{forbidden}");
+    let unknown = forward(triage.clone(), "vr", version).await;
+    assert_eq!(error_code(&unknown), "BAD_USER_INPUT", "{unknown}");
+    assert_eq!(unknown["errors"][0]["extensions"]["field"], "bodyCode");
+    let forwarded = forward(triage.clone(), "hsl", version).await;
+    assert_eq!(
+        forwarded["data"]["forwardCase"]["status"], "CLOSED",
+        "{forwarded}"
+    );
+    let again = forward(triage, "hsl", version + 1).await;
+    assert_eq!(error_code(&again), "BAD_USER_INPUT", "{again}");
+
+    let events = timeline(&app, &reference).await;
+    let last = events.last().expect("event");
+    assert_eq!(last["kind"], "forwarded");
+    assert_eq!(last["after"]["forwarded_to"], "hsl");
+    assert_eq!(last["actor"], "staff:olli@hel.fi");
+
+    // The body gets the matter in its language, without the resident's address.
+    let sent = outbox_email(&app, "To: hsl@palaute.hel.fi").await;
+    assert_eq!(header(&sent, "To"), Some("hsl@palaute.hel.fi"));
+    assert!(sent.contains("H1234"), "{sent}");
+    assert!(!sent.contains("rider@example.com"), "{sent}");
+    // The resident hears, in English, who handles it now and how to reach them.
+    let notice = outbox_email(&app, "Your feedback has been forwarded").await;
+    assert_eq!(header(&notice, "To"), Some("rider@example.com"));
+    assert!(
+        notice.contains("Helsinki Regional Transport HSL"),
+        "{notice}"
+    );
+    assert!(
+        notice.contains("https://www.hsl.fi/asiakaspalvelu"),
+        "{notice}"
+    );
+    app.stop().await;
+}
+
 on_every_backend!(
     a_case_is_worked_to_resolution,
     a_handler_acts_only_in_scope_and_returns_what_is_not_theirs,
     duplicates_merge_into_one_case_and_related_cases_link,
     the_resident_reopens_and_rates_their_case,
+    triage_forwards_what_another_body_handles,
 );

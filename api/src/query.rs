@@ -19,6 +19,15 @@ use crate::types::{
 
 const DEFAULT_PAGE_SIZE: u64 = 20;
 
+/// An outside body cases may be forwarded to.
+#[derive(async_graphql::SimpleObject)]
+pub struct ExternalBodyView {
+    pub code: String,
+    pub name: String,
+    /// How residents reach them.
+    pub contact: String,
+}
+
 /// What `caseCounts` groups by.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum CaseCountGroup {
@@ -61,6 +70,27 @@ impl Query {
             .iter()
             .map(|unit| UnitView::new(organisation, unit, lang))
             .collect()
+    }
+
+    /// Bodies outside the city that triage may forward a case to (`forwardCase`), names
+    /// in `lang` (Finnish by default). Staff only.
+    async fn external_bodies(
+        &self,
+        ctx: &Context<'_>,
+        lang: Option<Language>,
+    ) -> async_graphql::Result<Vec<ExternalBodyView>> {
+        require_staff(ctx)?;
+        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        let lang = palaute_core::Language::from(lang.unwrap_or(Language::Fi));
+        Ok(organisation
+            .external_bodies
+            .iter()
+            .map(|body| ExternalBodyView {
+                code: body.code.clone(),
+                name: body.name.get(lang).to_owned(),
+                contact: body.contact.clone(),
+            })
+            .collect())
     }
 
     /// The feedback categories a resident can choose, names in `lang` (Finnish by default).

@@ -17,7 +17,7 @@ use palaute_store::{
 };
 use tracing::info;
 
-use crate::auth::require_staff;
+use crate::auth::{require_role, require_staff};
 use crate::errors::{Code, bad_input, coded, from_store, not_found};
 use crate::inputs::reassign_target;
 use crate::schema::{JobWakeup, Limits};
@@ -120,6 +120,16 @@ pub struct MergeCasesInput {
     pub duplicate: CaseVersionInput,
     pub into: CaseVersionInput,
     /// Why, for both timelines: at most 2,000 characters.
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ForwardCaseInput {
+    pub reference: String,
+    pub version: i64,
+    /// An outside body from `externalBodies`.
+    pub body_code: String,
+    /// For the body and the timeline: at most 2,000 characters.
     pub note: Option<String>,
 }
 
@@ -300,6 +310,37 @@ impl WorkflowMutation {
             },
         )
         .await
+    }
+
+    /// Not the city's matter: sends the case to an outside body from the organisation
+    /// (`externalBodies`) by email, without the resident's contact details, closes it
+    /// here, and tells the resident, in their language, who handles it now and how to
+    /// reach them. TRIAGE and ADMIN.
+    async fn forward_case(
+        &self,
+        ctx: &Context<'_>,
+        input: ForwardCaseInput,
+    ) -> async_graphql::Result<CaseView> {
+        require_role(ctx, &[StaffRole::Admin, StaffRole::Triage])?;
+        let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        let body_code = input.body_code.trim().to_owned();
+        if organisation.external_body(&body_code).is_none() {
+            let known: Vec<&str> = organisation
+                .external_bodies
+                .iter()
+                .map(|body| body.code.as_str())
+                .collect();
+            return Err(bad_input(
+                "bodyCode",
+                format!(
+                    "unknown outside body {body_code:?}; the organisation lists {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        let note = optional_text("note", input.note.as_deref(), MAX_NOTE_CHARS)?;
+        let change = Change::Forward { body_code, note };
+        edit(ctx, &input.reference, input.version, change).await
     }
 
     /// "Not ours": sends a case back to the triage unit with the reason, unassigned;

@@ -20,7 +20,7 @@ pub mod workflow;
 pub use case::{CaseId, CaseStatus, Channel, Language, Reference, ReferenceError};
 pub use email::{EmailAddress, EmailAddressError};
 pub use i18n::Localized;
-pub use org::{Category, Division, Organisation, OrganisationError, Unit};
+pub use org::{Category, Division, ExternalBody, Organisation, OrganisationError, Unit};
 pub use settings::Settings;
 pub use staff::{Scope, StaffMember, StaffRole};
 pub use submission::{Field, FieldError, FieldErrors, RawSubmission, Submission};

@@ -30,6 +30,32 @@ pub struct Organisation {
     /// First-reply and resolution deadlines; absent: 5 and 20 working days.
     #[serde(default)]
     pub deadlines: Deadlines,
+    /// Bodies outside the city that triage may forward a case to (the regional transport
+    /// authority, the water utility, the police).
+    #[serde(default)]
+    pub external_bodies: Vec<ExternalBody>,
+}
+
+/// An organisation outside the city that handles some matters residents raise with it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalBody {
+    pub code: String,
+    pub name: Localized,
+    /// Where forwarded cases are sent.
+    pub mailbox: String,
+    /// How a resident reaches them, told to the resident in the forwarding notice
+    /// (a web address or an email address).
+    pub contact: String,
+    /// The language the body reads; the forwarded case is written in it.
+    #[serde(default = "default_language_code")]
+    pub language: String,
+}
+
+impl ExternalBody {
+    pub fn language(&self) -> Language {
+        Language::from_code(&self.language).unwrap_or(Language::DEFAULT)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,6 +177,10 @@ impl Organisation {
         }
     }
 
+    pub fn external_body(&self, code: &str) -> Option<&ExternalBody> {
+        self.external_bodies.iter().find(|body| body.code == code)
+    }
+
     pub fn unit(&self, code: &str) -> Option<&Unit> {
         self.units.iter().find(|unit| unit.code == code)
     }
@@ -200,6 +230,37 @@ impl Organisation {
                 problem(format!("{place}.code"), "duplicate division code".into());
             }
             check_names(&division.name, &format!("{place}.name"), &mut problem);
+        }
+
+        let mut body_codes = HashSet::new();
+        for (index, body) in self.external_bodies.iter().enumerate() {
+            let place = format!("external_bodies[{index}] (code {:?})", body.code);
+            check_code(&body.code, &place, &mut problem);
+            if !body_codes.insert(body.code.as_str()) {
+                problem(
+                    format!("{place}.code"),
+                    "duplicate external body code".into(),
+                );
+            }
+            check_names(&body.name, &format!("{place}.name"), &mut problem);
+            if !looks_like_mailbox(&body.mailbox) {
+                problem(
+                    format!("{place}.mailbox"),
+                    format!("{:?} is not an email address", body.mailbox),
+                );
+            }
+            if body.contact.trim().is_empty() {
+                problem(
+                    format!("{place}.contact"),
+                    "say how residents reach them".into(),
+                );
+            }
+            if Language::from_code(&body.language).is_none() {
+                problem(
+                    format!("{place}.language"),
+                    format!("{:?} is not one of fi, sv, en", body.language),
+                );
+            }
         }
 
         let mut unit_codes = HashSet::new();

@@ -97,6 +97,7 @@ pub enum StaffAction {
     Reply,
     ReturnToTriage,
     Reassign,
+    Forward,
 }
 
 impl fmt::Display for StaffAction {
@@ -109,6 +110,7 @@ impl fmt::Display for StaffAction {
             StaffAction::Reply => "replied to",
             StaffAction::ReturnToTriage => "returned to triage",
             StaffAction::Reassign => "reassigned",
+            StaffAction::Forward => "forwarded",
         })
     }
 }

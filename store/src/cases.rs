@@ -186,6 +186,10 @@ palaute_core::coded_enum!(
         ResidentReply => "resident_reply",
         /// The resident of a merged duplicate is told which case carries on.
         MergeNotice => "merge_notice",
+        /// A case forwarded to an outside body, to that body.
+        Forwarded => "forwarded",
+        /// The resident of a forwarded case is told who handles it now.
+        ForwardNotice => "forward_notice",
         /// Deadlines: a deadline is near (to the handler or the unit mailbox).
         DeadlineWarning => "deadline_warning",
         /// Deadlines: a deadline passed (to the unit lead or the unit mailbox).

@@ -29,6 +29,8 @@ palaute_core::coded_enum!(
         SendReply => "send_reply",
         /// Tell a merged duplicate's resident where their matter is handled now.
         NotifyMerge => "notify_merge",
+        /// Send a case to the outside body it was forwarded to, and tell its resident.
+        ForwardCase => "forward_case",
         /// Train a routing model on every labelled example, if there are new ones.
         RetrainRouting => "retrain_routing",
         /// Send the deadline warnings and breach notices that have come due.

@@ -62,6 +62,12 @@ pub enum Change {
         add: Vec<Tag>,
         remove: Vec<Tag>,
     },
+    /// Not the city's matter: sent to an outside body (by its code in the
+    /// organisation) and closed here; the body and the resident are emailed.
+    Forward {
+        body_code: String,
+        note: Option<String>,
+    },
     /// To another unit (triage's and administrators' decision; see `Reassignment`).
     Reassign {
         unit_code: String,
@@ -80,6 +86,7 @@ impl Change {
             Change::ReturnToTriage { .. } => StaffAction::ReturnToTriage,
             Change::Tag { .. } => StaffAction::Tag,
             Change::Reassign { .. } => StaffAction::Reassign,
+            Change::Forward { .. } => StaffAction::Forward,
         }
     }
 }
@@ -199,6 +206,7 @@ async fn apply_edit(
     let mut assignee_id = current.assignee_id;
     let mut update = case::Entity::update_many();
     let mut tags_note = None;
+    let mut forwarded_to = None;
     let (kind, note) = match &edit.change {
         Change::SetStatus { status: to, note } => {
             if !settable_by_staff(*to) {
@@ -234,6 +242,16 @@ async fn apply_edit(
             ("assigned", None)
         }
         Change::Note { body } => ("internal_note", Some(body.clone())),
+        Change::Forward { body_code, note } => {
+            if let Err(refused) = status.check_move(CaseStatus::Closed) {
+                return Ok(Edited::Refused(refused.into()));
+            }
+            after.status = CaseStatus::Closed;
+            after.assignee = None;
+            assignee_id = None;
+            forwarded_to = Some(body_code.clone());
+            ("forwarded", note.clone())
+        }
         Change::Tag { add, remove } => {
             let (added, removed) = retag(txn, current.id, add, remove).await?;
             if added.is_empty() && removed.is_empty() {
@@ -319,6 +337,9 @@ async fn apply_edit(
         if let Some(tags) = tags_note {
             object.insert("tags".into(), tags);
         }
+        if let (Some(code), Some(Value::Object(after))) = (forwarded_to, object.get_mut("after")) {
+            after.insert("forwarded_to".into(), Value::String(code));
+        }
     }
     let event_id = insert_event(txn, current.id, kind, &edit.actor, detail, now).await?;
     queue_follow_ups(txn, &edit.change, current.id, event_id, max_attempts, now).await?;
@@ -389,6 +410,7 @@ async fn queue_follow_ups(
             has_email.then_some(JobKind::SendReply)
         }
         Change::ReturnToTriage { .. } => Some(JobKind::NotifyUnit),
+        Change::Forward { .. } => Some(JobKind::ForwardCase),
         Change::SetStatus { .. }
         | Change::Assign { .. }
         | Change::Note { .. }

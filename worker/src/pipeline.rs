@@ -14,7 +14,10 @@ use palaute_store::{
 };
 use tracing::info;
 
-use crate::mail::{CaseFacts, acknowledgement, handler_notification, merge_notice, resident_reply};
+use crate::mail::{
+    CaseFacts, acknowledgement, forward_notice, forwarded_case, handler_notification, merge_notice,
+    resident_reply,
+};
 use crate::models::{LoadedRouter, ModelCache, RunningModels};
 use crate::runner::JobError;
 
@@ -359,6 +362,109 @@ impl Pipeline {
     /// resident left no address has nothing to send: the reply is on the tracking page.
     pub(crate) async fn send_reply(&self, job: &ClaimedJob) -> Result<(), JobError> {
         self.notify_resident(job, ResidentNotice::Reply).await
+    }
+
+    /// Sends a forwarded case to the outside body (in its language, without the
+    /// resident's contact details) and tells the resident who handles it now.
+    pub(crate) async fn forward_case(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        let case_id = case_id_of(job)?;
+        let event_id = event_id_of(job)?;
+        let case = self.existing_case(case_id).await?;
+        let event = self
+            .store
+            .case_event(case_id, event_id)
+            .await
+            .context("loading the forwarding")?
+            .ok_or_else(|| {
+                JobError::permanent(anyhow::anyhow!("event {event_id} does not exist"))
+            })?;
+        let code = event
+            .detail
+            .pointer("/after/forwarded_to")
+            .and_then(|code| code.as_str())
+            .ok_or_else(|| {
+                JobError::permanent(anyhow::anyhow!("event {event_id} names no body"))
+            })?;
+        let body = self.organisation.external_body(code).ok_or_else(|| {
+            JobError::permanent(anyhow::anyhow!("no outside body {code} is configured"))
+        })?;
+        let note = event.detail.get("note").and_then(|note| note.as_str());
+        let reference = case.reference.to_string();
+        let body_language = body.language();
+        let facts_in = |language: Language| CaseFacts {
+            reference: &reference,
+            title: case.title.as_deref(),
+            description: &case.description,
+            channel: case.channel,
+            category_name: case
+                .category_code
+                .as_deref()
+                .and_then(|code| self.organisation.category(code))
+                .map(|category| category.name.get(language)),
+            unit_name: "",
+            status: CaseStatus::Closed,
+            needs_triage: false,
+            routing_reason: "",
+            address: case.location.as_ref().and_then(|l| l.address.as_deref()),
+            created_at: case.created_at,
+            contact_given: false,
+            staff_url: "",
+        };
+        let (subject, text) = forwarded_case(&facts_in(body_language), body_language, note);
+        let mut emails = vec![NewEmail {
+            kind: EmailKind::Forwarded,
+            message_id: self.message_id(&case, &format!("forward-{event_id}")),
+            from: self.mail_from.clone(),
+            to: body.mailbox.clone(),
+            subject,
+            body_text: text,
+            language: body_language,
+            occasion: Some(format!("event-{event_id}")),
+            at_most_every: None,
+            in_reply_to: None,
+        }];
+        let contact = self
+            .store
+            .case_contact(case.id)
+            .await
+            .context("loading contact details")?;
+        if let Some(address) = contact.and_then(|contact| contact.email) {
+            let language = case
+                .stated_language
+                .or(case.language)
+                .unwrap_or(Language::DEFAULT);
+            let thread = self
+                .store
+                .emails_for_case(case.id.0)
+                .await
+                .context("loading the case's emails")?
+                .into_iter()
+                .find(|email| email.kind == EmailKind::Acknowledgement.code())
+                .map(|email| email.message_id);
+            let (subject, text) = forward_notice(
+                &facts_in(language),
+                language,
+                body.name.get(language),
+                &body.contact,
+            );
+            emails.push(NewEmail {
+                kind: EmailKind::ForwardNotice,
+                message_id: self.message_id(&case, &format!("forwarded-{event_id}")),
+                from: self.mail_from.clone(),
+                to: address,
+                subject,
+                body_text: text,
+                language,
+                occasion: Some(format!("event-{event_id}")),
+                at_most_every: None,
+                in_reply_to: thread,
+            });
+        }
+        self.store
+            .queue_case_emails(case.id, &emails, self.max_attempts, palaute_store::now())
+            .await
+            .context("queueing the forwarding emails")?;
+        Ok(())
     }
 
     /// Tells a merged duplicate's resident which case carries their matter on.

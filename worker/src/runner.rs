@@ -350,6 +350,7 @@ impl Runner {
                 Some(JobKind::NotifyUnit) => self.pipeline.notify_unit(job).await,
                 Some(JobKind::SendReply) => self.pipeline.send_reply(job).await,
                 Some(JobKind::NotifyMerge) => self.pipeline.notify_merge(job).await,
+                Some(JobKind::ForwardCase) => self.pipeline.forward_case(job).await,
                 Some(JobKind::RetrainRouting) => {
                     crate::training::retrain(&self.store, self.routing_options()).await
                 }
@@ -449,6 +450,7 @@ impl Runner {
                 JobKind::NotifyUnit
                 | JobKind::SendReply
                 | JobKind::NotifyMerge
+                | JobKind::ForwardCase
                 | JobKind::RetrainRouting
                 | JobKind::CheckDeadlines,
             )
