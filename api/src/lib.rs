@@ -14,6 +14,7 @@ mod mutation;
 mod oidc;
 mod query;
 mod rate_limit;
+mod reply_templates;
 pub mod request_shape;
 mod resident;
 mod routing_types;

@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use crate::mutation::Mutation;
 use crate::query::Query;
+use crate::reply_templates::{ReplyTemplateMutation, ReplyTemplateQuery};
 use crate::resident::ResidentMutation;
 use crate::stats::StatsQuery;
 use crate::workflow::WorkflowMutation;
@@ -18,15 +19,20 @@ use crate::workflow::WorkflowMutation;
 /// Every mutation: intake and routing decisions, and the case workflow.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(Mutation, WorkflowMutation, ResidentMutation);
+pub struct MutationRoot(
+    Mutation,
+    WorkflowMutation,
+    ResidentMutation,
+    ReplyTemplateMutation,
+);
 
 /// Every query: lookups, tracking, staff reads, and service stats.
 #[derive(MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(Query, StatsQuery);
+pub struct QueryRoot(Query, StatsQuery, ReplyTemplateQuery);
 
 fn query_root() -> QueryRoot {
-    QueryRoot(Query, StatsQuery)
+    QueryRoot(Query, StatsQuery, ReplyTemplateQuery)
 }
 
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

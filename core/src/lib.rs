@@ -10,6 +10,7 @@ pub mod deadlines;
 pub mod email;
 pub mod i18n;
 pub mod org;
+pub mod reply_template;
 pub mod settings;
 pub mod staff;
 pub mod submission;
@@ -21,6 +22,7 @@ pub use case::{CaseId, CaseStatus, Channel, Language, Reference, ReferenceError}
 pub use email::{EmailAddress, EmailAddressError};
 pub use i18n::Localized;
 pub use org::{Category, Division, ExternalBody, Organisation, OrganisationError, Unit};
+pub use reply_template::{ReplyTemplate, TemplateError, TemplateFields};
 pub use settings::Settings;
 pub use staff::{Scope, StaffMember, StaffRole};
 pub use submission::{Field, FieldError, FieldErrors, RawSubmission, Submission};

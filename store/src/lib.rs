@@ -19,6 +19,7 @@ mod organisation;
 mod outbox;
 mod queue;
 mod reassignment;
+mod reply_templates;
 mod resident;
 mod routing_models;
 mod schedules;
@@ -39,6 +40,7 @@ pub use jobs::{ClaimedJob, JobCounts, JobKind, JobStatus};
 pub use outbox::{EmailRecord, EmailStatus};
 pub use queue::{AssigneeFilter, CaseCursor, CaseFilter, CaseOrder, CasePage, CountBy};
 pub use reassignment::{Reassigned, Reassignment};
+pub use reply_templates::{NewReplyTemplate, ReplyTemplateRecord, TemplateSaved, TemplatesFor};
 pub use resident::{ResidentOutcome, ResidentRefusal};
 pub use routing_models::{
     ExampleSource, ModelRole, ModelScore, NewPrediction, NewRoutingModel, NewTrainingExample,

@@ -15,6 +15,7 @@ pub mod index_queue;
 pub mod job;
 pub mod recipient_throttle;
 pub mod reference_counter;
+pub mod reply_template;
 pub mod routing_model;
 pub mod routing_prediction;
 pub mod schedule;

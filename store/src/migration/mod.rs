@@ -11,6 +11,7 @@ mod m20261201_000005_workflow;
 mod m20261201_000006_deadlines;
 mod m20261201_000007_case_relations;
 mod m20261201_000008_resident_answers;
+mod m20261201_000009_reply_templates;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_deadlines::Migration),
             Box::new(m20261201_000007_case_relations::Migration),
             Box::new(m20261201_000008_resident_answers::Migration),
+            Box::new(m20261201_000009_reply_templates::Migration),
         ]
     }
 }
