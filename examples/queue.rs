@@ -131,6 +131,7 @@ async fn staff(store: &Store, email: &str, role: StaffRole, unit: &str) -> Strin
             &address,
             &palaute_core::token::api_token_hash(&token),
             None,
+            None,
             now,
         )
         .await

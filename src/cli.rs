@@ -161,8 +161,12 @@ pub enum TokenCommand {
         /// Days until the token stops working (default: until revoked).
         #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=36_500))]
         expires_in: Option<u32>,
+        /// What the token is for ("laptop", "integration X"), shown by `token list`.
+        #[arg(long, value_name = "TEXT", value_parser = token_label)]
+        label: Option<String>,
     },
-    /// Every token's id, owner, creation, expiry and revocation (never the token).
+    /// Every token's id, owner, label, creation, expiry and revocation (never the
+    /// token).
     List,
     /// Stop a token from working.
     Revoke { id: i64 },
@@ -229,4 +233,13 @@ pub struct EvalRoutingArgs {
     /// (default: the model's, 0.5 with a category prior and 0 without).
     #[arg(long, value_name = "POWER")]
     pub class_balance: Option<f32>,
+}
+
+/// A token label: one line, at most 100 characters.
+fn token_label(text: &str) -> Result<String, String> {
+    let label = text.trim();
+    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+        return Err("a label is one line of 1 to 100 characters".into());
+    }
+    Ok(label.to_owned())
 }

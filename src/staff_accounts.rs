@@ -69,7 +69,11 @@ pub async fn users(store: &Store, command: &UserCommand) -> anyhow::Result<()> {
 pub async fn tokens(store: &Store, command: &TokenCommand) -> anyhow::Result<()> {
     let now = palaute_store::now();
     match command {
-        TokenCommand::Create { email, expires_in } => {
+        TokenCommand::Create {
+            email,
+            expires_in,
+            label,
+        } => {
             let expires_at = match expires_in {
                 Some(days) => Some(
                     now.checked_add_signed(chrono::Duration::days(i64::from(*days)))
@@ -79,7 +83,7 @@ pub async fn tokens(store: &Store, command: &TokenCommand) -> anyhow::Result<()>
             };
             let (token, hash) = new_api_token();
             let id = store
-                .create_api_token(email, &hash, expires_at, now)
+                .create_api_token(email, &hash, label.as_deref(), expires_at, now)
                 .await
                 .with_context(|| format!("creating a token for {email}"))?;
             println!(
@@ -95,12 +99,13 @@ pub async fn tokens(store: &Store, command: &TokenCommand) -> anyhow::Result<()>
                 println!("no API tokens; create one with `palaute token create --email EMAIL`");
                 return Ok(());
             }
-            let rows: Vec<[String; 5]> = tokens
+            let rows: Vec<[String; 6]> = tokens
                 .iter()
                 .map(|token| {
                     [
                         token.id.to_string(),
                         token.email.clone(),
+                        token.label.clone().unwrap_or_default(),
                         timestamp(token.created_at),
                         token.expires_at.map_or("never".to_owned(), timestamp),
                         token.revoked_at.map_or("no".to_owned(), timestamp),
@@ -109,7 +114,10 @@ pub async fn tokens(store: &Store, command: &TokenCommand) -> anyhow::Result<()>
                 .collect();
             print!(
                 "{}",
-                table(["id", "email", "created", "expires", "revoked"], &rows)
+                table(
+                    ["id", "email", "label", "created", "expires", "revoked"],
+                    &rows
+                )
             );
         }
         TokenCommand::Revoke { id } => {

@@ -266,6 +266,8 @@ fn an_api_token_is_printed_once_listed_without_it_and_revoked() {
             "admin@hel.fi",
             "--expires-in",
             "30",
+            "--label",
+            "integraatio X",
         ],
     );
     assert!(ok, "{out}{err}");
@@ -289,6 +291,10 @@ fn an_api_token_is_printed_once_listed_without_it_and_revoked() {
         .find(|line| line.starts_with('1'))
         .unwrap_or_else(|| panic!("no row for token 1 in:\n{out}"));
     assert!(row.contains("admin@hel.fi") && row.ends_with("no"), "{row}");
+    assert!(
+        row.contains("integraatio X"),
+        "the label tells tokens apart: {row}"
+    );
 
     let (ok, out, err) = run_in(folder.path(), &["token", "revoke", "1"]);
     assert!(ok, "{out}{err}");

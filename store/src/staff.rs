@@ -37,6 +37,8 @@ pub struct ApiTokenRecord {
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// What the token is for ("laptop", "integration X"), to tell tokens apart.
+    pub label: Option<String>,
 }
 
 /// Accounts are keyed by the whole address in lower case: `Maija@Hel.fi` and
@@ -263,6 +265,7 @@ impl Store {
         &self,
         email: &EmailAddress,
         token_hash: &str,
+        label: Option<&str>,
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
@@ -284,7 +287,7 @@ impl Store {
         let id = api_token::Entity::insert(api_token::ActiveModel {
             user_id: Set(user.id),
             token_hash: Set(token_hash.to_owned()),
-            label: Set(None),
+            label: Set(label.map(str::to_owned)),
             created_at: Set(now),
             expires_at: Set(expires_at),
             revoked_at: Set(None),
@@ -477,6 +480,7 @@ impl Store {
             DateTime<Utc>,
             Option<DateTime<Utc>>,
             Option<DateTime<Utc>>,
+            Option<String>,
         );
         let rows: Vec<Row> = api_token::Entity::find()
             .select_only()
@@ -486,6 +490,7 @@ impl Store {
                 api_token::Column::CreatedAt,
                 api_token::Column::ExpiresAt,
                 api_token::Column::RevokedAt,
+                api_token::Column::Label,
             ])
             .join(JoinType::InnerJoin, api_token::Entity::belongs_to_user())
             .order_by_asc(api_token::Column::Id)
@@ -496,12 +501,13 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(id, email, created_at, expires_at, revoked_at)| ApiTokenRecord {
+                |(id, email, created_at, expires_at, revoked_at, label)| ApiTokenRecord {
                     id,
                     email,
                     created_at,
                     expires_at,
                     revoked_at,
+                    label,
                 },
             )
             .collect())

@@ -165,7 +165,7 @@ async fn a_token_works_until_revoked_expired_or_its_account_disabled(database: T
         .await
         .expect("add");
     let refused = store
-        .create_api_token(&address("nobody@hel.fi"), "hash-0", None, now)
+        .create_api_token(&address("nobody@hel.fi"), "hash-0", None, None, now)
         .await;
     assert!(
         matches!(refused, Err(StoreError::Refused(_))),
@@ -173,16 +173,16 @@ async fn a_token_works_until_revoked_expired_or_its_account_disabled(database: T
     );
 
     let forever = store
-        .create_api_token(&email, "hash-forever", None, now)
+        .create_api_token(&email, "hash-forever", None, None, now)
         .await
         .expect("token");
     let expires_at = now + Duration::days(30);
     let expiring = store
-        .create_api_token(&email, "hash-expiring", Some(expires_at), now)
+        .create_api_token(&email, "hash-expiring", None, Some(expires_at), now)
         .await
         .expect("token");
     let revoked = store
-        .create_api_token(&email, "hash-revoked", None, now)
+        .create_api_token(&email, "hash-revoked", None, None, now)
         .await
         .expect("token");
 
@@ -256,7 +256,9 @@ async fn a_token_works_until_revoked_expired_or_its_account_disabled(database: T
             .is_none(),
         "a disabled account's tokens stop working"
     );
-    let refused = store.create_api_token(&email, "hash-new", None, now).await;
+    let refused = store
+        .create_api_token(&email, "hash-new", None, None, now)
+        .await;
     assert!(
         matches!(refused, Err(StoreError::Refused(_))),
         "{refused:?}"
@@ -272,7 +274,7 @@ async fn an_admin_token_has_no_units(database: TestDatabase) {
         .await
         .expect("add");
     store
-        .create_api_token(&email, "hash-admin", None, now)
+        .create_api_token(&email, "hash-admin", None, None, now)
         .await
         .expect("token");
     let member = store

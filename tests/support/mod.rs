@@ -212,6 +212,7 @@ pub async fn account(
         .create_api_token(
             &email,
             &palaute_core::token::api_token_hash(&token),
+            None,
             expires_at,
             now,
         )
