@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use palaute_api::{AppState, OidcVerifier, RequestPolicy, StaffAuth, build_schema};
+use palaute_api::{
+    AppState, LiveDoor, LiveFeed, OidcVerifier, RequestPolicy, StaffAuth, build_schema,
+};
 use palaute_core::settings::MIN_ADMIN_TOKEN_CHARS;
 use palaute_core::{Organisation, Settings};
 use palaute_search_index::{IndexError, SearchIndex};
@@ -220,15 +222,19 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         info!(issuer = %oidc.issuer, "city sign-in (OIDC) is on");
         auth = auth.with_oidc(verifier);
     }
+    let (live, live_poller) = LiveFeed::start(store.clone(), &settings.live, stopped.clone())
+        .await
+        .context("starting the live queue's change feed")?;
     let state = AppState {
         schema,
         store: store.clone(),
         auth,
         policy,
         ready: Arc::clone(&ready),
+        live: LiveDoor::new(live, &settings.live),
     };
 
-    let mut background = Vec::new();
+    let mut background = vec![live_poller];
     let indexer = Indexer::new(store.clone(), Arc::clone(&index));
     background.push(tokio::spawn(indexer.run(
         Arc::clone(&wakeups.index),

@@ -29,6 +29,7 @@ use crate::rate_limit::{KeyedLimiter, Limited, Quota, client_key};
 use crate::request_shape::{KnownTypes, ShapeError, ShapeLimits, check_batch};
 use crate::schema::ApiSchema;
 use crate::server::PeerAddress;
+use crate::websocket::LiveDoor;
 
 /// Everything the routes need; cheap to clone.
 #[derive(Clone)]
@@ -39,6 +40,8 @@ pub struct AppState {
     pub policy: Arc<RequestPolicy>,
     /// Set once migrations have run; `/healthz` answers 503 until then.
     pub ready: Arc<AtomicBool>,
+    /// Subscriptions at `/graphql/ws`.
+    pub live: LiveDoor,
 }
 
 /// What a request may be and how often, from settings.
@@ -117,6 +120,7 @@ impl RequestPolicy {
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(crate::websocket::graphql_ws))
         .route("/graphiql/start.js", get(graphiql_script))
         .route("/healthz", get(healthz))
         .layer(TraceLayer::new_for_http())
@@ -288,10 +292,16 @@ async fn graphql(
     if caller.staff().is_none() && !policy.anonymous_introspection {
         batch = batch.disable_introspection();
     }
+    let mutates = crate::live::mutates(&mut batch);
     // A panic inside async-graphql or a resolver must cost the request, not the
     // connection: it is logged and answered as an internal error.
     let execution = std::panic::AssertUnwindSafe(state.schema.execute_batch(batch.data(caller)));
-    match execution.catch_unwind().await {
+    let executed = execution.catch_unwind().await;
+    if mutates {
+        // Subscribers here see the change at once rather than at the next poll.
+        state.live.feed().changed();
+    }
+    match executed {
         Ok(response) => Json(with_error_codes(response)).into_response(),
         Err(panic) => {
             let message = panic
@@ -321,7 +331,12 @@ fn limiter<K: Eq + std::hash::Hash + Clone>(
 
 impl RateLimits {
     /// Every request: staff per credential, everyone else per client address.
-    fn check_request(&self, caller: &Caller, client: IpAddr, now: Instant) -> Result<(), Limited> {
+    pub(crate) fn check_request(
+        &self,
+        caller: &Caller,
+        client: IpAddr,
+        now: Instant,
+    ) -> Result<(), Limited> {
         match caller.staff() {
             Some(member) => self
                 .staff
@@ -333,13 +348,13 @@ impl RateLimits {
         }
     }
 
-    fn peek_failed_tokens(&self, client: IpAddr, now: Instant) -> Result<(), Limited> {
+    pub(crate) fn peek_failed_tokens(&self, client: IpAddr, now: Instant) -> Result<(), Limited> {
         self.failed_tokens
             .as_ref()
             .map_or(Ok(()), |failed| failed.peek(&client_key(client), now))
     }
 
-    fn count_failed_token(&self, client: IpAddr, now: Instant) {
+    pub(crate) fn count_failed_token(&self, client: IpAddr, now: Instant) {
         if let Some(failed) = &self.failed_tokens {
             // An empty bucket is what the next peek reports; nothing to do here.
             let _ = failed.check(&client_key(client), now);
@@ -356,7 +371,7 @@ impl RateLimits {
 /// The client's address: the peer's, or behind `hops` trusted reverse proxies the
 /// `X-Forwarded-For` entry that the outermost of them added (entries further left are
 /// the client's own word).
-fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, hops: usize) -> IpAddr {
+pub(crate) fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, hops: usize) -> IpAddr {
     let peer = peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
     if hops == 0 {
         return peer;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 use palaute_core::Organisation;
 use palaute_core::Settings;
 use palaute_search_index::{QueryLimits, SearchIndex};
@@ -14,6 +14,7 @@ use crate::query::Query;
 use crate::reply_templates::{ReplyTemplateMutation, ReplyTemplateQuery};
 use crate::resident::ResidentMutation;
 use crate::stats::StatsQuery;
+use crate::subscription::SubscriptionRoot;
 use crate::workflow::WorkflowMutation;
 
 /// Every mutation: intake and routing decisions, and the case workflow.
@@ -35,7 +36,7 @@ fn query_root() -> QueryRoot {
     QueryRoot(Query, StatsQuery, ReplyTemplateQuery)
 }
 
-pub type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Limits resolvers read from the context (configuration, not constants).
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +60,7 @@ pub fn build_schema(
     job_wakeup: Arc<Notify>,
 ) -> ApiSchema {
     let graphql = &settings.graphql;
-    Schema::build(query_root(), MutationRoot::default(), EmptySubscription)
+    Schema::build(query_root(), MutationRoot::default(), SubscriptionRoot)
         .data(crate::loaders::case_details(store.clone()))
         .data(store)
         .data(organisation)
@@ -81,7 +82,7 @@ pub fn build_schema(
 
 /// The schema in SDL, as checked in at the repository root (`schema.graphql`).
 pub fn schema_sdl() -> String {
-    Schema::build(query_root(), MutationRoot::default(), EmptySubscription)
+    Schema::build(query_root(), MutationRoot::default(), SubscriptionRoot)
         .finish()
         .sdl()
 }

@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod live;
 mod oidc;
 
+pub use live::LiveSettings;
 pub use oidc::{OIDC_ALGORITHMS, OidcSettings};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,6 +41,8 @@ pub struct Settings {
     pub http: HttpSettings,
     pub rate_limits: RateLimitSettings,
     pub routing: RoutingSettings,
+    /// The live queue: WebSocket subscriptions.
+    pub live: LiveSettings,
     /// City sign-in: staff bearer tokens that are JWTs from this OpenID Connect
     /// provider. Absent (the default): only API tokens and the admin token work.
     pub oidc: Option<OidcSettings>,
@@ -184,6 +188,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             rate_limits: RateLimitSettings::default(),
             routing: RoutingSettings::default(),
+            live: LiveSettings::default(),
             oidc: None,
             residents: ResidentSettings::default(),
         }

@@ -8,6 +8,7 @@
 //! transaction too.
 
 mod cases;
+mod changes;
 mod db;
 mod deadlines;
 mod duplicates;
@@ -32,6 +33,7 @@ pub use cases::{
     CaseEvent, CaseRecord, ContactDetails, EmailKind, Location, NewCase, NewEmail, Routing,
     RoutingRecorded, Satisfaction, Submitted,
 };
+pub use changes::CaseChange;
 pub use db::Store;
 pub use deadlines::{Deadline, DeadlineNotice, DueNotice, NoticeKind, NoticeRecorded};
 pub use duplicates::{Related, VersionedCase};
