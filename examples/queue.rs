@@ -105,13 +105,15 @@ async fn main() -> anyhow::Result<()> {
         }
         latencies.sort();
         statements.sort_unstable();
+        // The counter is the whole server's: its change-feed poller and indexer run
+        // meanwhile, so the least count is the request's own.
         println!(
-            "  {role:<20} totalCount {total:>7}  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  statements per request {}..{}",
+            "  {role:<20} totalCount {total:>7}  p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms  SQL statements: {} (median with background work {})",
             millis(percentile(&latencies, 50)),
             millis(percentile(&latencies, 99)),
             millis(*latencies.last().unwrap()),
             statements.first().unwrap(),
-            statements.last().unwrap(),
+            statements[statements.len() / 2],
         );
     }
     server.stop().await?;

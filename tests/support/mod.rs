@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod faults;
+pub mod live;
 
 use std::path::PathBuf;
 use std::time::Duration;
