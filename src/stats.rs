@@ -127,8 +127,8 @@ fn figures(row: &StatsRow) -> Vec<(&'static str, Figure)> {
             Figure::Number(row.returned_to_triage_share()),
         ),
         ("reopen_rate", Figure::Number(row.reopen_rate())),
-        // Not measured yet: residents cannot answer the satisfaction question.
-        ("mean_satisfaction", Figure::Number(None)),
+        ("rated", Figure::Count(row.rated)),
+        ("mean_satisfaction", Figure::Number(row.mean_satisfaction)),
         (
             "first_reply_on_time_share",
             Figure::Number(deadlines.and_then(|d| d.first_reply_on_time_share())),

@@ -149,6 +149,16 @@ impl Seeder {
         self.edit(id, change, when).await;
     }
 
+    /// The resident's answer to the satisfaction question.
+    async fn rate(&self, id: CaseId, score: u8, when: &str) {
+        let rated = self
+            .store
+            .rate_by_resident(id, score, None, at(when))
+            .await
+            .expect("rating");
+        assert!(matches!(rated, Some(Ok(_))), "{rated:?}");
+    }
+
     /// Gives a case due times, as routing would have (no warnings).
     async fn due(
         &self,
@@ -188,6 +198,7 @@ async fn seed(store: Store) {
         .await;
     seeder.reply(c1, None, "01-05T10:00").await;
     seeder.set_status(c1, Resolved, "01-06T08:00").await;
+    seeder.rate(c1, 4, "01-06T12:00").await;
     // Replied on time, resolved two hours late.
     seeder
         .due(c1, A, Some("180"), "01-05T12:00", "01-06T06:00")
@@ -200,6 +211,7 @@ async fn seed(store: Store) {
     seeder.reassign(c2, B, "01-06T12:00").await;
     seeder.reply(c2, None, "01-06T15:00").await;
     seeder.set_status(c2, Resolved, "01-08T09:00").await;
+    seeder.rate(c2, 5, "01-08T12:00").await;
     // Replied three hours late, resolved on time.
     seeder
         .due(c2, B, Some("171"), "01-06T12:00", "01-20T00:00")
@@ -421,6 +433,17 @@ async fn figures_match_the_hand_computed_answers(database: TestDatabase) {
         },
     );
 
+    // Satisfaction: c1 (A) gave 4, c2 (B) 5.
+    let satisfaction: Vec<(u64, Option<f64>)> = units
+        .iter()
+        .chain([&total])
+        .map(|row| (row.rated, row.mean_satisfaction))
+        .collect();
+    assert_eq!(
+        satisfaction,
+        [(1, Some(5.0)), (1, Some(4.0)), (0, None), (2, Some(4.5))]
+    );
+
     // Weeks in Helsinki time: c4 (Sunday 23:30) stays in week 2, c5 (Monday 00:30,
     // still Sunday in UTC) is week 3.
     let (weeks, _) = stats(&store, StatsGrouping::Week, None).await;
@@ -513,7 +536,7 @@ async fn check_graphql(server: &palaute::runtime::RunningServer, store: &Store) 
             "p90HoursToResolution": 72.0, "resolvedCount": 2,
             "reassignmentRate": 1.0 / 3.0, "autoRoutedShare": 2.0 / 3.0,
             "autoRoutedLaterCorrectedShare": 0.0, "returnedToTriageShare": 0.0,
-            "reopenRate": 0.5, "meanSatisfaction": null,
+            "reopenRate": 0.5, "meanSatisfaction": 4.0,
             "deadlineCompliance": { "firstReplyOnTimeShare": 1.0, "resolutionOnTimeShare": 0.0 },
         })
     );
@@ -592,13 +615,13 @@ async fn check_command(database: &TestDatabase) {
         "key,volume,median_hours_to_route,p90_hours_to_route,median_hours_to_first_reply,\
          p90_hours_to_first_reply,median_hours_to_resolution,p90_hours_to_resolution,replied,\
          resolved,reassignment_rate,auto_routed_share,auto_routed_later_corrected_share,\
-         returned_to_triage_share,reopen_rate,mean_satisfaction,first_reply_on_time_share,\
+         returned_to_triage_share,reopen_rate,rated,mean_satisfaction,first_reply_on_time_share,\
          resolution_on_time_share"
     );
     // Judged now (after January 2026): c6's resolution is missed too.
     assert_eq!(
         lines[1],
-        "liikuntavirasto,2,0.5,0.5,6,6,48,48,1,1,0.5,1,0.5,0,0,,0,0.5"
+        "liikuntavirasto,2,0.5,0.5,6,6,48,48,1,1,0.5,1,0.5,0,0,1,5,0,0.5"
     );
     assert_eq!(lines.len(), 5, "three units and the total: {csv}");
     assert!(

@@ -188,9 +188,14 @@ impl StatsRowView {
         self.0.reopen_rate()
     }
 
-    /// Always null for now: residents cannot yet answer the satisfaction question.
+    /// Cases whose resident answered the satisfaction question.
+    async fn rated_count(&self) -> u64 {
+        self.0.rated
+    }
+
+    /// The mean of those answers (1 to 5); null when none was given.
     async fn mean_satisfaction(&self) -> Option<f64> {
-        None
+        self.0.mean_satisfaction
     }
 
     /// How often the group's deadlines were met, judged now; null when none of its

@@ -120,6 +120,7 @@ struct CaseRow {
     resolved_at: Option<DateTime<Utc>>,
     first_reply_due_at: Option<DateTime<Utc>>,
     due_at: Option<DateTime<Utc>>,
+    satisfaction_score: Option<i16>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -158,6 +159,7 @@ impl Store {
                 case::Column::ResolvedAt,
                 case::Column::FirstReplyDueAt,
                 case::Column::DueAt,
+                case::Column::SatisfactionScore,
             ])
             .filter(in_range.clone())
             .into_model::<CaseRow>()
@@ -202,6 +204,7 @@ impl Store {
                     history,
                     first_reply_due_at: row.first_reply_due_at,
                     due_at: row.due_at,
+                    satisfaction: row.satisfaction_score,
                 },
             ));
         }

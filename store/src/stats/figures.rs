@@ -96,6 +96,10 @@ pub struct StatsRow {
     pub finished: u64,
     /// Cases reopened at least once.
     pub reopened: u64,
+    /// Cases whose resident answered the satisfaction question, and the mean of their
+    /// scores (1 to 5).
+    pub rated: u64,
+    pub mean_satisfaction: Option<f64>,
     /// `None` when no case of the group has due times (routed before deadlines
     /// existed).
     pub deadlines: Option<DeadlineCompliance>,
@@ -144,6 +148,8 @@ pub(crate) struct CaseFacts {
     /// Resolved or closed now.
     pub finished_now: bool,
     pub history: CaseHistory,
+    /// The resident's satisfaction score, when they gave one.
+    pub satisfaction: Option<i16>,
     /// The due times, when the case has them.
     pub first_reply_due_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
@@ -203,6 +209,8 @@ struct Tally {
     returned_to_triage: u64,
     finished: u64,
     reopened: u64,
+    rated: u64,
+    satisfaction_sum: i64,
     with_due_times: u64,
     deadlines: DeadlineCompliance,
 }
@@ -225,6 +233,10 @@ impl Tally {
         self.returned_to_triage += u64::from(history.returned_to_triage);
         self.finished += u64::from(case.finished_now || history.reopened);
         self.reopened += u64::from(history.reopened);
+        if let Some(score) = case.satisfaction {
+            self.rated += 1;
+            self.satisfaction_sum += i64::from(score);
+        }
         self.with_due_times +=
             u64::from(case.first_reply_due_at.is_some() || case.due_at.is_some());
         if let Some(met) = case.first_reply_on_time(now) {
@@ -251,6 +263,9 @@ impl Tally {
             returned_to_triage: self.returned_to_triage,
             finished: self.finished,
             reopened: self.reopened,
+            rated: self.rated,
+            mean_satisfaction: (self.rated > 0)
+                .then(|| self.satisfaction_sum as f64 / self.rated as f64),
             deadlines: (self.with_due_times > 0).then_some(self.deadlines),
         }
     }
@@ -375,6 +390,7 @@ mod tests {
         assert_eq!(none.reopen_rate(), None);
         assert_eq!(none.to_first_reply.median, None);
         assert_eq!(total.deadlines, None, "no case has due times");
+        assert_eq!((total.rated, total.mean_satisfaction), (0, None));
     }
 
     #[test]
