@@ -11,6 +11,7 @@ use palaute_api::{
 };
 use palaute_core::settings::MIN_ADMIN_TOKEN_CHARS;
 use palaute_core::{Organisation, Settings};
+use palaute_open311::Open311Door;
 use palaute_search_index::{IndexError, SearchIndex};
 use palaute_store::Store;
 use palaute_worker::delivery::EmailSender;
@@ -260,10 +261,17 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         let _ = server_stopped.wait_for(|stop| *stop).await;
     };
     let http_settings = settings.http.clone();
-    let server =
-        tokio::spawn(
-            async move { palaute_api::serve(listener, state, &http_settings, shutdown).await },
-        );
+    // One server for every door: GraphQL, and Open311 under /open311/v2/.
+    let open311 = Open311Door::new(
+        store.clone(),
+        Arc::clone(&organisation),
+        &settings,
+        Arc::clone(&wakeups.jobs),
+    );
+    let app = palaute_api::app(state).merge(palaute_open311::router(open311));
+    let server = tokio::spawn(async move {
+        palaute_api::serve_http(listener, app, &http_settings, shutdown).await
+    });
     ready.store(true, Ordering::Release);
     info!(%address, data_dir = %settings.data_dir.display(), worker = run_worker, email = if settings.smtp_url.is_some() { "smtp" } else { "outbox folder" }, "serving");
     Ok(RunningServer {

@@ -33,5 +33,5 @@ pub use http::{AppState, RequestPolicy, app, serve};
 pub use live::LiveFeed;
 pub use oidc::{OidcSetupError, OidcVerifier};
 pub use schema::{ApiSchema, build_schema, schema_sdl};
-pub use server::PeerAddress;
+pub use server::{PeerAddress, serve_http};
 pub use websocket::LiveDoor;

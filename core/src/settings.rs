@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 
 mod live;
 mod oidc;
+mod open311;
 
 pub use live::LiveSettings;
 pub use oidc::{OIDC_ALGORITHMS, OidcSettings};
+pub use open311::Open311Settings;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -47,6 +49,8 @@ pub struct Settings {
     /// provider. Absent (the default): only API tokens and the admin token work.
     pub oidc: Option<OidcSettings>,
     pub residents: ResidentSettings,
+    /// The Open311 GeoReport v2 door.
+    pub open311: Open311Settings,
 }
 
 /// What residents may do with their own case.
@@ -191,6 +195,7 @@ impl Default for Settings {
             live: LiveSettings::default(),
             oidc: None,
             residents: ResidentSettings::default(),
+            open311: Open311Settings::default(),
         }
     }
 }
@@ -305,6 +310,9 @@ impl Settings {
         shown.smtp_url = shown.smtp_url.as_deref().map(mask_url_password);
         if let Some(oidc) = &mut shown.oidc {
             oidc.jwks_url = mask_url_password(&oidc.jwks_url);
+        }
+        for key in &mut shown.open311.api_keys {
+            *key = "(hidden)".to_owned();
         }
         shown
     }
@@ -438,8 +446,12 @@ mod tests {
                 "palaute",
                 "https://jwks:keypass@login.hel.fi/certs",
             )),
+            open311: Open311Settings {
+                api_keys: vec!["open311pass".into()],
+            },
             ..Settings::default()
         };
+        assert_eq!(settings.redacted().open311.api_keys, ["(hidden)"]);
         let shown = format!("{:?}", settings.redacted());
         for secret in ["dbpass", "mailpass", "keypass", &"x".repeat(40)] {
             assert!(!shown.contains(secret), "{secret} shown in {shown}");
