@@ -320,7 +320,7 @@ async fn a_page_costs_the_same_queries_whatever_its_size(database: TestDatabase)
     let mut costs = Vec::new();
     for size in [2, 12] {
         let mut least = u64::MAX;
-        for _ in 0..5 {
+        for _ in 0..8 {
             let before = app.statements_run();
             let page = list(&app, &handler, json!({ "n": size })).await;
             least = least.min(app.statements_run() - before);
@@ -332,8 +332,11 @@ async fn a_page_costs_the_same_queries_whatever_its_size(database: TestDatabase)
         }
         costs.push(least);
     }
-    assert_eq!(
-        costs[0], costs[1],
+    // A query per case (contact, assignee, tags) would add 30 statements for the ten
+    // more cases. Two are allowed: under load the DataLoader may split a page's loads
+    // into two batches, or a background poll may land inside every timed request.
+    assert!(
+        costs[1] <= costs[0] + 2,
         "statements for 2 and 12 cases: {costs:?}"
     );
     app.stop().await;
