@@ -115,14 +115,9 @@ impl Query {
         reference: String,
         token: String,
     ) -> async_graphql::Result<TrackedCase> {
-        let reference = parse_reference(&reference)?;
-        let store = ctx.data_unchecked::<Store>();
-        store
-            .case_for_resident(&reference, token.trim())
+        crate::resident::own_case(ctx, &reference, &token)
             .await
-            .map_err(|error| from_store("tracking a case", error))?
             .map(TrackedCase::from)
-            .ok_or_else(|| not_found("no case with this reference and token"))
     }
 
     /// The staff member the bearer token belongs to. Staff only.

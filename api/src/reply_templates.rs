@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ErrorExtensions, InputObject, Object};
 use chrono::{DateTime, Utc};
-use palaute_core::reply_template::helsinki_time;
+use palaute_core::i18n::helsinki_time;
 use palaute_core::submission::too_long;
 use palaute_core::text::{normalize, normalize_optional};
 use palaute_core::{Localized, Organisation, ReplyTemplate, StaffRole, TemplateFields};

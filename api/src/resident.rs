@@ -97,7 +97,7 @@ impl ResidentMutation {
 }
 
 /// The case if `token` is its tracking token; NOT_FOUND otherwise.
-async fn own_case(
+pub(crate) async fn own_case(
     ctx: &Context<'_>,
     reference: &str,
     token: &str,

@@ -1,5 +1,7 @@
 //! Text that exists in Finnish, Swedish and English.
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::Helsinki;
 use serde::{Deserialize, Serialize};
 
 use crate::case::Language;
@@ -28,4 +30,17 @@ impl Localized {
             Language::En => &self.en,
         }
     }
+}
+
+/// A moment in Helsinki time as people write it in each language (emails, reply
+/// templates):
+/// `27.11.2026 klo 14.05`, `27.11.2026 kl. 14.05`, `27 Nov 2026 14:05`.
+pub fn helsinki_time(at: DateTime<Utc>, language: Language) -> String {
+    let local = at.with_timezone(&Helsinki);
+    let pattern = match language {
+        Language::Fi => "%-d.%-m.%Y klo %-H.%M",
+        Language::Sv => "%-d.%-m.%Y kl. %-H.%M",
+        Language::En => "%-d %b %Y %H:%M",
+    };
+    local.format(pattern).to_string()
 }

@@ -8,11 +8,6 @@
 //! brace without its partner, is refused with its position (characters before it),
 //! so the editor can point at it.
 
-use chrono::{DateTime, Utc};
-use chrono_tz::Europe::Helsinki;
-
-use crate::case::Language;
-
 /// As long as a reply may be: a filled template is meant to become one.
 pub const MAX_TEMPLATE_CHARS: usize = 10_000;
 
@@ -195,24 +190,13 @@ impl ReplyTemplate {
     }
 }
 
-/// A moment in Helsinki time as people write it in each language, the way the
-/// acknowledgement email writes when feedback was received:
-/// `27.11.2026 klo 14.05`, `27.11.2026 kl. 14.05`, `27 Nov 2026 14:05`.
-pub fn helsinki_time(at: DateTime<Utc>, language: Language) -> String {
-    let local = at.with_timezone(&Helsinki);
-    let pattern = match language {
-        Language::Fi => "%-d.%-m.%Y klo %-H.%M",
-        Language::Sv => "%-d.%-m.%Y kl. %-H.%M",
-        Language::En => "%-d %b %Y %H:%M",
-    };
-    local.format(pattern).to_string()
-}
-
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     use super::*;
+    use crate::case::Language;
+    use crate::i18n::helsinki_time;
 
     fn fields() -> TemplateFields {
         TemplateFields {

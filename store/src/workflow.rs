@@ -166,15 +166,6 @@ impl Store {
         txn.commit().await.context("committing a bulk change")?;
         Ok(BulkEdited::Applied(changed))
     }
-
-    /// The email of staff user `id`, for showing who a case is assigned to.
-    pub async fn staff_email(&self, id: i64) -> Result<Option<String>, StoreError> {
-        Ok(staff_user::Entity::find_by_id(id)
-            .one(&self.db)
-            .await
-            .context("loading a staff user")?
-            .map(|user| user.email))
-    }
 }
 
 /// Checks and applies one edit of the workflow's own kinds inside `txn`.

@@ -7,7 +7,7 @@
 //! compile error rather than a blank line in someone's inbox.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Europe::Helsinki;
+pub use palaute_core::i18n::helsinki_time;
 use palaute_core::{CaseStatus, Channel, Language};
 
 /// Subjects longer than this are cut (with "…") at the case title: long subjects get
@@ -227,18 +227,6 @@ pub fn merge_notice(
     body.push('\n');
     push_line(&mut body, common.footer);
     (subject, body)
-}
-
-/// A moment in Helsinki time as people write it in each language:
-/// `27.11.2026 klo 14.05`, `27.11.2026 kl. 14.05`, `27 Nov 2026 14:05`.
-pub fn helsinki_time(at: DateTime<Utc>, language: Language) -> String {
-    let local = at.with_timezone(&Helsinki);
-    let pattern = match language {
-        Language::Fi => "%-d.%-m.%Y klo %-H.%M",
-        Language::Sv => "%-d.%-m.%Y kl. %-H.%M",
-        Language::En => "%-d %b %Y %H:%M",
-    };
-    local.format(pattern).to_string()
 }
 
 /// How a channel is called in running text, in lower case.
