@@ -9,10 +9,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 mod live;
+mod mail;
 mod oidc;
 mod open311;
 
 pub use live::LiveSettings;
+pub use mail::{ImapSettings, MailSettings};
 pub use oidc::{OIDC_ALGORITHMS, OidcSettings};
 pub use open311::Open311Settings;
 
@@ -51,6 +53,8 @@ pub struct Settings {
     pub residents: ResidentSettings,
     /// The Open311 GeoReport v2 door.
     pub open311: Open311Settings,
+    /// The email door.
+    pub mail: MailSettings,
 }
 
 /// What residents may do with their own case.
@@ -196,6 +200,7 @@ impl Default for Settings {
             oidc: None,
             residents: ResidentSettings::default(),
             open311: Open311Settings::default(),
+            mail: MailSettings::default(),
         }
     }
 }
@@ -313,6 +318,12 @@ impl Settings {
         }
         for key in &mut shown.open311.api_keys {
             *key = "(hidden)".to_owned();
+        }
+        if shown.mail.webhook_secret.is_some() {
+            shown.mail.webhook_secret = Some("(hidden)".to_owned());
+        }
+        if let Some(imap) = &mut shown.mail.imap {
+            imap.password = "(hidden)".to_owned();
         }
         shown
     }
