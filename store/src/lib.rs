@@ -14,6 +14,7 @@ mod deadlines;
 mod duplicates;
 mod entity;
 mod error;
+mod inbound_mail;
 mod jobs;
 mod migration;
 mod organisation;
@@ -38,6 +39,9 @@ pub use db::Store;
 pub use deadlines::{Deadline, DeadlineNotice, DueNotice, NoticeKind, NoticeRecorded};
 pub use duplicates::{Related, VersionedCase};
 pub use error::StoreError;
+pub use inbound_mail::{
+    InboundMail, InboundMailRecord, MailAction, MailCount, MailDisposition, MailRecorded,
+};
 pub use jobs::{ClaimedJob, JobCounts, JobKind, JobStatus};
 pub use outbox::{EmailRecord, EmailStatus};
 pub use queue::{AssigneeFilter, CaseCursor, CaseFilter, CaseOrder, CasePage, CountBy};

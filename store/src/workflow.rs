@@ -169,7 +169,7 @@ impl Store {
 }
 
 /// Checks and applies one edit of the workflow's own kinds inside `txn`.
-async fn apply_edit(
+pub(crate) async fn apply_edit(
     txn: &DatabaseTransaction,
     backend: DbBackend,
     edit: &CaseEdit,

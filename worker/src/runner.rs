@@ -351,6 +351,9 @@ impl Runner {
                 Some(JobKind::SendReply) => self.pipeline.send_reply(job).await,
                 Some(JobKind::NotifyMerge) => self.pipeline.notify_merge(job).await,
                 Some(JobKind::ForwardCase) => self.pipeline.forward_case(job).await,
+                Some(JobKind::NotifyResidentMessage) => {
+                    self.pipeline.notify_resident_message(job).await
+                }
                 Some(JobKind::RetrainRouting) => {
                     crate::training::retrain(&self.store, self.routing_options()).await
                 }
@@ -451,6 +454,7 @@ impl Runner {
                 | JobKind::SendReply
                 | JobKind::NotifyMerge
                 | JobKind::ForwardCase
+                | JobKind::NotifyResidentMessage
                 | JobKind::RetrainRouting
                 | JobKind::CheckDeadlines,
             )

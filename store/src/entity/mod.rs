@@ -11,6 +11,8 @@ pub mod case_tag;
 pub mod category;
 pub mod division;
 pub mod email;
+pub mod email_suppression;
+pub mod inbound_mail;
 pub mod index_queue;
 pub mod job;
 pub mod recipient_throttle;

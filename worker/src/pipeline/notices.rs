@@ -10,7 +10,10 @@ use palaute_core::{CaseStatus, Language};
 use palaute_store::{CaseEvent, CaseRecord, ClaimedJob, EmailKind, NewEmail};
 
 use super::{Pipeline, case_id_of, event_id_of};
-use crate::mail::{CaseFacts, forward_notice, forwarded_case, merge_notice, resident_reply};
+use crate::mail::{
+    CaseFacts, forward_notice, forwarded_case, merge_notice, resident_message_notice,
+    resident_reply,
+};
 use crate::runner::JobError;
 
 /// The case and the timeline event a notice job is about.
@@ -148,6 +151,60 @@ impl Pipeline {
             ));
         }
         self.queue(&occurrence, emails).await
+    }
+
+    /// Tells the case's handler (or, with nobody assigned, its unit's mailbox) that the
+    /// resident wrote, in the thread of the unit's first notification.
+    pub(crate) async fn notify_resident_message(&self, job: &ClaimedJob) -> Result<(), JobError> {
+        let occurrence = self.occurrence(job).await?;
+        let case = &occurrence.case;
+        let Some(unit) = case
+            .unit_code
+            .as_deref()
+            .and_then(|code| self.organisation.unit(code))
+        else {
+            return Ok(());
+        };
+        let assignee = match case.assignee_id {
+            Some(id) => self
+                .store
+                .staff_emails(&[id])
+                .await
+                .context("loading the handler's address")?
+                .remove(&id),
+            None => None,
+        };
+        let to = assignee.unwrap_or_else(|| unit.mailbox.clone());
+        let thread = self
+            .store
+            .emails_for_case(case.id.0)
+            .await
+            .context("loading the case's emails")?
+            .into_iter()
+            .find(|email| email.kind == EmailKind::HandlerNotification.code())
+            .map(|email| email.message_id);
+        let reference = case.reference.to_string();
+        let language = unit.handler_language();
+        let staff_url = format!("{}/cases/{reference}", self.public_url.trim_end_matches('/'));
+        let mut facts = self.resident_facts(&occurrence, &reference, language);
+        facts.staff_url = &staff_url;
+        let reopened = occurrence.event.detail.pointer("/after/status").is_some();
+        let (subject, body) =
+            resident_message_notice(&facts, language, occurrence.text("/note")?, reopened);
+        let event_id = occurrence.event.id;
+        let email = NewEmail {
+            kind: EmailKind::HandlerNotification,
+            message_id: self.message_id(case, &format!("resident-{event_id}")),
+            from: self.mail_from.clone(),
+            to,
+            subject,
+            body_text: body,
+            language,
+            occasion: Some(format!("event-{event_id}")),
+            at_most_every: None,
+            in_reply_to: thread,
+        };
+        self.queue(&occurrence, vec![email]).await
     }
 
     async fn occurrence(&self, job: &ClaimedJob) -> Result<Occurrence, JobError> {
