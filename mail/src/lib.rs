@@ -7,6 +7,7 @@
 //! - [`noise`]: what must never become a case, and what a bounce says.
 //! - [`reply_text`]: the new text of a reply, without quoted history and signatures.
 
+pub mod html_text;
 pub mod message;
 pub mod noise;
 pub mod reply_text;
