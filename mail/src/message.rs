@@ -60,7 +60,13 @@ impl InboundMessage {
         let parsed = MessageParser::default()
             .parse(raw.as_ref())
             .ok_or_else(|| ParseError("no header fields".to_owned()))?;
-        if parsed.headers().is_empty() {
+        // mail-parser reads a header out of almost anything; a message needs at least one
+        // field with a name RFC 5322 allows (printable ASCII, no colon).
+        let has_field = parsed.headers().iter().any(|header| {
+            let name = header.name.as_str();
+            !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_graphic() && byte != b':')
+        });
+        if !has_field {
             return Err(ParseError("no header fields".to_owned()));
         }
         Ok(from_parsed(&parsed))

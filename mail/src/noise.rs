@@ -69,6 +69,11 @@ pub fn classify(message: &Message<'_>) -> Option<Noise> {
         Some("feedback-report") => return Some(complaint(message)),
         _ => {}
     }
+    let subject = message.subject().unwrap_or("").trim().to_lowercase();
+    // Hotmail's and others' complaint forwards: the reported message attached, no ARF part.
+    if subject.starts_with("complaint about message from") {
+        return Some(complaint(message));
+    }
     if report_type.is_none() && has_part("message/feedback-report") {
         return Some(complaint(message));
     }
@@ -85,10 +90,132 @@ pub fn classify(message: &Message<'_>) -> Option<Noise> {
         }
         return Some(Noise::DeliveryReport);
     }
+    if let Some(noise) = amazon_ses_notification(message) {
+        return Some(noise);
+    }
     if let Some(noise) = vendor_bounce(message) {
         return Some(noise);
     }
-    auto_reply(message).map(Noise::AutoReply)
+    if let Some(sign) = auto_reply(message) {
+        return Some(Noise::AutoReply(sign));
+    }
+    if has_null_return_path(message) {
+        // Only reports and automatic answers are sent with the null reverse-path
+        // (RFC 5321 4.5.5, RFC 3834 3.3): a person's mail never is.
+        if says_undelivered(&notification_text(message)) {
+            return Some(Noise::Bounce(bounce(message, DeliveryStatus::default())));
+        }
+        return Some(Noise::AutoReply("return-path: <>".to_owned()));
+    }
+    None
+}
+
+/// `Return-Path: <>`: the message was sent with the null reverse-path.
+fn has_null_return_path(message: &Message<'_>) -> bool {
+    message
+        .header_raw(mail_parser::HeaderName::ReturnPath)
+        .is_some_and(|raw| raw.trim() == "<>")
+}
+
+/// Phrases of non-delivery in a report's text (lowercased).
+const UNDELIVERED_PHRASES: &[&str] = &[
+    "could not be delivered",
+    "couldn't be delivered",
+    "was not delivered",
+    "undeliverable",
+    "undelivered",
+    "delivery failed",
+    "delivery has failed",
+    "delivery to the following recipient",
+    "failed permanently",
+    "permanent error",
+    "permanent fatal error",
+    "user unknown",
+    "unknown user",
+    "no such user",
+    "mailbox full",
+    "mailbox is full",
+    "mailbox unavailable",
+    "does not exist",
+    "invalid user",
+    "invalid recipient",
+    "rejected",
+    "returned to sender",
+];
+
+fn says_undelivered(text: &str) -> bool {
+    let text = text.to_lowercase();
+    UNDELIVERED_PHRASES.iter().any(|phrase| text.contains(phrase))
+}
+
+/// Amazon SES forwards its bounce, complaint and delivery notifications through SNS as
+/// a JSON document in a text/plain mail.
+fn amazon_ses_notification(message: &Message<'_>) -> Option<Noise> {
+    let text = notification_text(message);
+    let outer = text.trim_start();
+    if !outer.starts_with('{') {
+        return None;
+    }
+    // Raw delivery sends the notification itself; otherwise SNS wraps it, escaped, in
+    // the "Message" of its own envelope.
+    let wrapped = json_string_after(outer, "\"Message\"").filter(|inner| inner.trim_start().starts_with('{'));
+    let json = wrapped.as_deref().unwrap_or(outer);
+    let kind = json_string_after(json, "\"notificationType\"")?;
+    match kind.to_ascii_lowercase().as_str() {
+        "bounce" => {
+            let mut failed_recipients = Vec::new();
+            let mut rest = json;
+            while let Some(at) = rest.find("\"emailAddress\"") {
+                let after = rest.get(at..).unwrap_or("");
+                if let Some(address) =
+                    json_string_after(after, "\"emailAddress\"").and_then(|a| address_in(&a))
+                    && !failed_recipients.contains(&address)
+                {
+                    failed_recipients.push(address);
+                }
+                rest = after.get("\"emailAddress\"".len()..).unwrap_or("");
+            }
+            let permanent = json_string_after(json, "\"bounceType\"")
+                .is_none_or(|kind| !kind.eq_ignore_ascii_case("transient"));
+            let original_message_id = json
+                .find("\"commonHeaders\"")
+                .and_then(|at| json.get(at..))
+                .and_then(|common| json_string_after(common, "\"messageId\""))
+                .and_then(|id| clean_id(&id));
+            Some(Noise::Bounce(Bounce {
+                failed_recipients,
+                original_message_id,
+                permanent,
+            }))
+        }
+        "complaint" => {
+            let complained_about = json
+                .find("\"complainedRecipients\"")
+                .and_then(|at| json.get(at..))
+                .and_then(|rest| json_string_after(rest, "\"emailAddress\""))
+                .and_then(|address| address_in(&address));
+            Some(Noise::Complaint { complained_about })
+        }
+        "delivery" => Some(Noise::DeliveryReport),
+        _ => None,
+    }
+}
+
+/// The string value that follows `"key"` and a colon in JSON text (simple escapes read).
+fn json_string_after(json: &str, key: &str) -> Option<String> {
+    let at = json.find(key)?;
+    let after = json.get(at + key.len()..)?.trim_start().strip_prefix(':')?;
+    let body = after.trim_start().strip_prefix('"')?;
+    let mut value = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(value),
+            '\\' => value.push(chars.next()?),
+            c => value.push(c),
+        }
+    }
+    None
 }
 
 /// An ARF report: the address that complained (the report's `Original-Rcpt-To`, else the
@@ -210,7 +337,7 @@ fn vendor_bounce(message: &Message<'_>) -> Option<Noise> {
     let local = from.split('@').next().unwrap_or("");
     let from_daemon = matches!(
         local,
-        "mailer-daemon" | "postmaster" | "mail-daemon" | "maildaemon" | "mailerdaemon"
+        "mailer-daemon" | "postmaster" | "post_master" | "mail-daemon" | "maildaemon" | "mailerdaemon"
     ) || from_name.contains("mailer-daemon")
         || from_name.contains("mail delivery")
         || from_name.contains("postmaster");
@@ -692,6 +819,21 @@ fn auto_reply(message: &Message<'_>) -> Option<String> {
         if !value.trim().is_empty() {
             return Some("x-ms-exchange auto-generated".to_owned());
         }
+    }
+    let from = message
+        .from()
+        .and_then(|from| from.first())
+        .and_then(|addr| addr.address())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let local = from.split('@').next().unwrap_or("");
+    let list_manager = local.ends_with("-admin")
+        || local.ends_with("-owner")
+        || local.ends_with("-bounces")
+        || local.ends_with("-request")
+        || local.starts_with("owner-");
+    if list_manager && !header_texts(message, "x-mlserver").is_empty() {
+        return Some(format!("mailing list manager: {from}"));
     }
     let subject = message.subject().unwrap_or("");
     if auto_reply_subject(subject) {
