@@ -37,6 +37,7 @@ pub fn new_text(text: &str) -> String {
             break;
         }
         if is_original_message_separator(line)
+            || is_footer_rule(&lines, index)
             || header_block_at(&lines, index)
             || is_signature_delimiter(line)
             || is_phone_signature(line)
@@ -121,25 +122,52 @@ const ATTRIBUTION_ENDINGS: &[&str] = &[
     "parašė:",
 ];
 
-/// Where attribution lines start when a client wraps them (lowercased).
-const ATTRIBUTION_OPENERS: &[&str] = &[
-    "on ", "le ", "am ", "el ", "il ", "em ", "op ", "den ", "på ", "w dniu", "dnia", "ma ",
-    "ti ", "ke ", "to ", "pe ", "la ", "su ", "mån ", "tis ", "ons ", "tor ", "fre ", "lör ",
-    "sön ", "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+/// The verbs of attribution lines, as words inside a line (lowercased).
+const ATTRIBUTION_VERBS: &[&str] = &[
+    " wrote ", " kirjoitti ", " skrev ", " schrieb ", " a écrit ", " ha scritto ", " escribió ",
 ];
+
+/// First words of attribution lines (lowercased): "On", "Le", "Am", "Il", …, and the
+/// weekdays that Finnish, Swedish and English clients start them with.
+const ATTRIBUTION_OPENERS: &[&str] = &[
+    "on", "le", "am", "el", "il", "em", "op", "den", "på", "w", "dnia", "ma", "ti", "ke", "to",
+    "pe", "la", "su", "maanantaina", "tiistaina", "keskiviikkona", "torstaina", "perjantaina",
+    "lauantaina", "sunnuntaina", "mån", "tis", "ons", "tors", "tor", "fre", "lör", "sön",
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
+    "thursday", "friday", "saturday", "sunday", "den", "am", "le", "el",
+];
+
+/// The line starts like an attribution: an opener word or a date.
+fn starts_like_attribution(lower: &str) -> bool {
+    if lower.starts_with(|c: char| c.is_ascii_digit()) {
+        return true;
+    }
+    let first_word = lower
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '.')
+        .next()
+        .unwrap_or("");
+    ATTRIBUTION_OPENERS.contains(&first_word)
+}
 
 /// An attribution line (or one wrapped over two or three lines) starting at `index`: its
 /// length in lines.
 fn attribution_at(lines: &[&str], index: usize) -> Option<usize> {
-    let first = lines.get(index)?.trim();
+    let first = trim_dashes(lines.get(index)?);
     if first.is_empty() || first.len() > 300 {
         return None;
     }
-    let lower_first = first.to_lowercase();
+    let opens = starts_like_attribution(&first.to_lowercase())
+        || first.chars().filter(char::is_ascii_digit).count() >= 4;
     let mut joined = String::new();
     for length in 1..=3 {
-        let line = lines.get(index + length - 1)?.trim();
-        if line.is_empty() {
+        let line = trim_dashes(lines.get(index + length - 1)?);
+        // Gmail may wrap even the address's closing bracket: "<x@y.no\n>:".
+        if line.is_empty() || (is_quoted(line) && line != ">:") {
+            return None;
+        }
+        // A wrapped attribution starts like one; otherwise the lines above an attribution
+        // would be taken in with it.
+        if length > 1 && !opens {
             return None;
         }
         if length > 1 {
@@ -148,12 +176,14 @@ fn attribution_at(lines: &[&str], index: usize) -> Option<usize> {
         joined.push_str(line);
         let lower = joined.to_lowercase();
         let says_wrote = ATTRIBUTION_ENDINGS.iter().any(|end| lower.ends_with(end));
-        let has_evidence = lower.contains('@')
-            || lower.chars().any(|c| c.is_ascii_digit())
-            || ATTRIBUTION_OPENERS
-                .iter()
-                .any(|opener| lower_first.starts_with(opener));
-        if says_wrote && has_evidence && !lower.contains("://") {
+        let has_evidence =
+            opens || lower.contains('@') || lower.chars().any(|c| c.is_ascii_digit());
+        // Apple Mail puts the date after the verb: "X <x@y> kirjoitti 1.12.2026 kello 10.00:".
+        let says_wrote_then_date = lower.ends_with(':')
+            && ATTRIBUTION_VERBS.iter().any(|verb| lower.contains(verb))
+            && lower.contains('@')
+            && lower.chars().any(|c| c.is_ascii_digit());
+        if (says_wrote || says_wrote_then_date) && has_evidence && !lower.contains("://") {
             return Some(length);
         }
         // "30.09.2017, 18.30, "John" <j@x.com>:" and "2017-11-24 16:32 GMT+01:00 X <x@y>:"
@@ -168,7 +198,14 @@ fn attribution_at(lines: &[&str], index: usize) -> Option<usize> {
     None
 }
 
-/// `-----Original Message-----` and its translations.
+/// A line without the dashes some clients put around an attribution
+/// ("---- On … wrote ----").
+fn trim_dashes(line: &str) -> &str {
+    line.trim().trim_matches('-').trim()
+}
+
+/// `-----Original Message-----` and its translations; a forwarded message's separator too
+/// (in a reply, what was forwarded is history).
 const ORIGINAL_MESSAGE: &[&str] = &[
     "original message",
     "alkuperäinen viesti",
@@ -190,6 +227,13 @@ const ORIGINAL_MESSAGE: &[&str] = &[
     "исходное сообщение",
     "oryginalna wiadomość",
     "wiadomość oryginalna",
+    "forwarded message",
+    "välitetty viesti",
+    "edelleenlähetetty viesti",
+    "vidarebefordrat meddelande",
+    "videresendt melding",
+    "weitergeleitete nachricht",
+    "message transféré",
 ];
 
 fn is_original_message_separator(line: &str) -> bool {
@@ -262,6 +306,19 @@ fn header_block_at(lines: &[&str], index: usize) -> bool {
     saw_from && labels >= 2
 }
 
+/// A rule of underscores with text right under it: Outlook's line above the quoted
+/// message, a mailing list's footer.
+fn is_footer_rule(lines: &[&str], index: usize) -> bool {
+    let Some(line) = lines.get(index).map(|line| line.trim()) else {
+        return false;
+    };
+    line.len() >= 2
+        && line.chars().all(|c| c == '_')
+        && lines
+            .get(index + 1)
+            .is_some_and(|next| !next.trim().is_empty())
+}
+
 fn is_signature_delimiter(line: &str) -> bool {
     line == "-- " || line == "--" || line.trim_end() == "--" && line.starts_with("--")
 }
@@ -289,6 +346,7 @@ const PHONE_SIGNATURES: &[&str] = &[
     "hämta outlook",
     "skaffa outlook",
     "envoyé de mon ",
+    "envoyé à partir de ",
     "envoyé depuis ",
     "von meinem ",
     "gesendet von ",
