@@ -6,8 +6,10 @@
 //! - [`message`]: MIME parsing into an [`InboundMessage`](message::InboundMessage).
 //! - [`noise`]: what must never become a case, and what a bounce says.
 //! - [`reply_text`]: the new text of a reply, without quoted history and signatures.
+//! - [`imap`]: the IMAP poller that drains a mailbox into intake, each message once.
 
 pub mod html_text;
+pub mod imap;
 pub mod message;
 pub mod noise;
 pub mod reply_text;

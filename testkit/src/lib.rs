@@ -1,5 +1,6 @@
 //! Test support shared by the crates' tests and the whole-system tests: fresh
-//! databases on SQLite and PostgreSQL, and a real SMTP server to receive mail.
+//! databases on SQLite and PostgreSQL, a real SMTP server to receive mail, and a
+//! private Dovecot IMAP server to read mail from.
 
 #![allow(
     clippy::expect_used,
@@ -9,6 +10,7 @@
 )]
 
 pub mod database;
+pub mod dovecot;
 pub mod fuzz;
 pub mod smtp;
 
