@@ -40,8 +40,7 @@ const LINE_BLOCKS: &[&str] = &[
 
 /// Tags that stand as a paragraph of their own (a blank line around them).
 const PARAGRAPH_BLOCKS: &[&str] = &[
-    "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "pre", "hr",
-    "figure",
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "pre", "hr", "figure",
 ];
 
 /// Readable text of an HTML document or fragment: never fails, never panics.
@@ -79,10 +78,13 @@ impl Writer {
     /// Handles the markup after a `<`; returns the input after it.
     fn markup<'a>(&mut self, after: &'a str) -> &'a str {
         if let Some(comment) = after.strip_prefix("!--") {
-            return comment.find("-->").map_or("", |end| comment_rest(comment, end + 3));
+            return comment
+                .find("-->")
+                .map_or("", |end| comment_rest(comment, end + 3));
         }
         let first = after.chars().next();
-        let is_tag = matches!(first, Some(c) if c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?');
+        let is_tag =
+            matches!(first, Some(c) if c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?');
         if !is_tag {
             // A lone "<" in text ("a < b").
             self.text("<");
@@ -266,13 +268,18 @@ fn tag_end(after: &str) -> usize {
 fn skip_element<'a>(rest: &'a str, name: &str) -> &'a str {
     let closing = format!("</{name}");
     let mut from = 0;
-    while let Some(found) = rest.get(from..).and_then(|tail| find_ascii_ci(tail, &closing)) {
+    while let Some(found) = rest
+        .get(from..)
+        .and_then(|tail| find_ascii_ci(tail, &closing))
+    {
         let start = from + found;
         let after = start + closing.len();
         let next = rest.get(after..).and_then(|tail| tail.chars().next());
         if matches!(next, None | Some('>' | ' ' | '\t' | '\n' | '\r')) {
             let tail = rest.get(after..).unwrap_or("");
-            return tail.find('>').map_or("", |end| tail.get(end + 1..).unwrap_or(""));
+            return tail
+                .find('>')
+                .map_or("", |end| tail.get(end + 1..).unwrap_or(""));
         }
         from = after;
     }

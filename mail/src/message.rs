@@ -1,9 +1,12 @@
 //! A raw RFC 5322 message parsed into what intake needs.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use mail_parser::{HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{
+    HeaderName, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 
 use crate::html_text::html_to_text;
 use crate::noise::Noise;
@@ -57,20 +60,35 @@ impl InboundMessage {
     pub fn parse(raw: &[u8]) -> Result<InboundMessage, ParseError> {
         let raw = skip_mbox_from_line(raw);
         let raw = normalise_line_endings(raw);
-        let parsed = MessageParser::default()
-            .parse(raw.as_ref())
-            .ok_or_else(|| ParseError("no header fields".to_owned()))?;
-        // mail-parser reads a header out of almost anything; a message needs at least one
-        // field with a name RFC 5322 allows (printable ASCII, no colon).
-        let has_field = parsed.headers().iter().any(|header| {
-            let name = header.name.as_str();
-            !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_graphic() && byte != b':')
-        });
-        if !has_field {
-            return Err(ParseError("no header fields".to_owned()));
-        }
-        Ok(from_parsed(&parsed))
+        // mail-parser never panics in a release build, but in a debug build one of its
+        // `debug_assert!`s fires on some broken multipart structures (found by
+        // tests/fuzz_mime.rs: "Invalid part ID, could not find multipart"). There such a
+        // message is unreadable rather than a crash; a release build reads what it can.
+        std::panic::catch_unwind(|| parse_normalised(&raw)).unwrap_or_else(|_| {
+            Err(ParseError(
+                "the MIME structure could not be followed".to_owned(),
+            ))
+        })
     }
+}
+
+fn parse_normalised(raw: &[u8]) -> Result<InboundMessage, ParseError> {
+    let parsed = MessageParser::default()
+        .parse(raw)
+        .ok_or_else(|| ParseError("no header fields".to_owned()))?;
+    // mail-parser reads a header out of almost anything; a message needs at least one
+    // field with a name RFC 5322 allows (printable ASCII, no colon).
+    let has_field = parsed.headers().iter().any(|header| {
+        let name = header.name.as_str();
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|byte| byte.is_ascii_graphic() && byte != b':')
+    });
+    if !has_field {
+        return Err(ParseError("no header fields".to_owned()));
+    }
+    Ok(from_parsed(&parsed))
 }
 
 fn from_parsed(parsed: &Message<'_>) -> InboundMessage {
@@ -78,13 +96,14 @@ fn from_parsed(parsed: &Message<'_>) -> InboundMessage {
     let from_address = from.and_then(|addr| addr.address()).and_then(clean_address);
     let from_name = from
         .and_then(|addr| addr.name())
-        .map(|name| collapse_whitespace(name))
+        .map(collapse_whitespace)
         .filter(|name| !name.is_empty());
 
     let mut recipients = Vec::new();
+    let mut seen = HashSet::new();
     for name in [HeaderName::To, HeaderName::Cc, HeaderName::DeliveredTo] {
         for value in parsed.header_values(name) {
-            push_addresses(value, &mut recipients);
+            push_addresses(value, &mut recipients, &mut seen);
         }
     }
 
@@ -115,7 +134,7 @@ fn skip_mbox_from_line(raw: &[u8]) -> &[u8] {
         Some(end) => {
             let line = raw.get(..end).unwrap_or_default();
             // "From: x" is a header; "From x date" is not (no colon in the name).
-            let name = line.split(|&byte| byte == b' ').nth(0).unwrap_or_default();
+            let name = line.split(|&byte| byte == b' ').next().unwrap_or_default();
             if name.contains(&b':') {
                 return raw;
             }
@@ -132,9 +151,8 @@ fn skip_mbox_from_line(raw: &[u8]) -> &[u8] {
 /// stray CRs in it included.
 fn normalise_line_endings(raw: &[u8]) -> Cow<'_, [u8]> {
     let first_break = raw.iter().position(|&byte| byte == b'\r' || byte == b'\n');
-    let cr_only = first_break.is_some_and(|at| {
-        raw.get(at) == Some(&b'\r') && raw.get(at + 1) != Some(&b'\n')
-    });
+    let cr_only = first_break
+        .is_some_and(|at| raw.get(at) == Some(&b'\r') && raw.get(at + 1) != Some(&b'\n'));
     if !cr_only {
         return Cow::Borrowed(raw);
     }
@@ -168,7 +186,11 @@ pub(crate) fn clean_address(address: &str) -> Option<String> {
 
 /// A message id without angle brackets and whitespace.
 pub(crate) fn clean_id(id: &str) -> Option<String> {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    let id = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
     (!id.is_empty()).then(|| id.to_owned())
 }
 
@@ -176,24 +198,25 @@ fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn push_addresses(value: &HeaderValue<'_>, into: &mut Vec<String>) {
-    let Some(address) = value.as_address() else {
-        if let Some(text) = value.as_text() {
-            // Delivered-To and other headers read raw: one bare address.
-            if let Some(address) = clean_address(text).filter(|a| a.contains('@')) {
-                if !into.contains(&address) {
-                    into.push(address);
-                }
-            }
-        }
-        return;
-    };
-    for addr in address.iter() {
-        if let Some(address) = addr.address().and_then(clean_address)
-            && !into.contains(&address)
-        {
+/// Adds each new address of a header to `into`, in order, once.
+fn push_addresses(value: &HeaderValue<'_>, into: &mut Vec<String>, seen: &mut HashSet<String>) {
+    let mut push = |address: String| {
+        if seen.insert(address.clone()) {
             into.push(address);
         }
+    };
+    match value.as_address() {
+        Some(address) => address
+            .iter()
+            .filter_map(|addr| addr.address().and_then(clean_address))
+            .for_each(&mut push),
+        // Delivered-To and other headers read raw: one bare address.
+        None => value
+            .as_text()
+            .and_then(clean_address)
+            .filter(|address| address.contains('@'))
+            .into_iter()
+            .for_each(&mut push),
     }
 }
 
@@ -240,7 +263,9 @@ fn tidy_text(text: &str) -> String {
         tidy.push_str(line.trim_end_matches(['\r', ' ', '\t']));
         tidy.push('\n');
     }
-    tidy.trim_matches(|c: char| c == '\n' || c == '\r').trim_end().to_owned()
+    tidy.trim_matches(|c: char| c == '\n' || c == '\r')
+        .trim_end()
+        .to_owned()
 }
 
 /// The files attached: every part mail-parser lists as an attachment that is not one of
@@ -286,10 +311,12 @@ fn attachments(parsed: &Message<'_>) -> Vec<Attachment> {
 pub(crate) fn content_type_of(part: &MessagePart<'_>) -> String {
     match part.content_type() {
         Some(content_type) => {
-            let subtype = content_type.subtype().unwrap_or(match content_type.ctype() {
-                "text" => "plain",
-                _ => "octet-stream",
-            });
+            let subtype = content_type
+                .subtype()
+                .unwrap_or(match content_type.ctype() {
+                    "text" => "plain",
+                    _ => "octet-stream",
+                });
             format!("{}/{}", content_type.ctype(), subtype).to_lowercase()
         }
         None => match part.body {
@@ -311,7 +338,10 @@ mod tests {
             normalise_line_endings(b"A: b\rC: d\r\rtext\r\n").as_ref(),
             b"A: b\nC: d\n\ntext\n"
         );
-        assert_eq!(normalise_line_endings(b"A: b\r\nC\r").as_ref(), b"A: b\r\nC\r");
+        assert_eq!(
+            normalise_line_endings(b"A: b\r\nC\r").as_ref(),
+            b"A: b\r\nC\r"
+        );
         assert_eq!(normalise_line_endings(b"A: b\nC\r").as_ref(), b"A: b\nC\r");
         assert_eq!(normalise_line_endings(b"").as_ref(), b"");
     }
@@ -330,7 +360,10 @@ mod tests {
     fn ids_and_addresses_are_cleaned() {
         assert_eq!(clean_id(" <a@b> ").as_deref(), Some("a@b"));
         assert_eq!(clean_id("<>"), None);
-        assert_eq!(clean_address("<Maija@Example.FI>").as_deref(), Some("maija@example.fi"));
+        assert_eq!(
+            clean_address("<Maija@Example.FI>").as_deref(),
+            Some("maija@example.fi")
+        );
         assert_eq!(clean_address(""), None);
     }
 }

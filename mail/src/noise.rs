@@ -58,9 +58,16 @@ pub fn classify(message: &Message<'_>) -> Option<Noise> {
         .content_type()
         .filter(|ct| {
             ct.ctype().eq_ignore_ascii_case("multipart")
-                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("report"))
         })
-        .map(|ct| ct.attribute("report-type").unwrap_or("").trim().to_ascii_lowercase());
+        .map(|ct| {
+            ct.attribute("report-type")
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
     let parts = &message.parts;
     let has_part = |wanted: &str| parts.iter().any(|part| content_type_of(part) == wanted);
 
@@ -145,7 +152,9 @@ const UNDELIVERED_PHRASES: &[&str] = &[
 
 fn says_undelivered(text: &str) -> bool {
     let text = text.to_lowercase();
-    UNDELIVERED_PHRASES.iter().any(|phrase| text.contains(phrase))
+    UNDELIVERED_PHRASES
+        .iter()
+        .any(|phrase| text.contains(phrase))
 }
 
 /// Amazon SES forwards its bounce, complaint and delivery notifications through SNS as
@@ -158,7 +167,8 @@ fn amazon_ses_notification(message: &Message<'_>) -> Option<Noise> {
     }
     // Raw delivery sends the notification itself; otherwise SNS wraps it, escaped, in
     // the "Message" of its own envelope.
-    let wrapped = json_string_after(outer, "\"Message\"").filter(|inner| inner.trim_start().starts_with('{'));
+    let wrapped =
+        json_string_after(outer, "\"Message\"").filter(|inner| inner.trim_start().starts_with('{'));
     let json = wrapped.as_deref().unwrap_or(outer);
     let kind = json_string_after(json, "\"notificationType\"")?;
     match kind.to_ascii_lowercase().as_str() {
@@ -170,6 +180,7 @@ fn amazon_ses_notification(message: &Message<'_>) -> Option<Noise> {
                 if let Some(address) =
                     json_string_after(after, "\"emailAddress\"").and_then(|a| address_in(&a))
                     && !failed_recipients.contains(&address)
+                    && failed_recipients.len() < MAX_RECIPIENTS
                 {
                     failed_recipients.push(address);
                 }
@@ -236,11 +247,20 @@ fn complaint(message: &Message<'_>) -> Noise {
         }
     }
     if complained_about.is_none() {
-        complained_about = attached_messages(message)
-            .find_map(|nested| nested.to().and_then(|to| to.first()).and_then(|a| a.address()).and_then(clean_address));
+        complained_about = attached_messages(message).find_map(|nested| {
+            nested
+                .to()
+                .and_then(|to| to.first())
+                .and_then(|a| a.address())
+                .and_then(clean_address)
+        });
     }
     Noise::Complaint { complained_about }
 }
+
+/// Recipients read from one report at most: a real report names a handful, and a
+/// hostile one must not cost quadratic time.
+const MAX_RECIPIENTS: usize = 200;
 
 /// What the message/delivery-status parts say, recipient by recipient.
 #[derive(Default)]
@@ -283,6 +303,9 @@ fn delivery_status(message: &Message<'_>) -> DeliveryStatus {
             let action = field("action").unwrap_or("").trim().to_ascii_lowercase();
             let code = field("status").unwrap_or("").trim().to_owned();
             let class = code.chars().next();
+            if status.failed.len() >= MAX_RECIPIENTS {
+                break;
+            }
             let failed = action.starts_with("failed")
                 || (action.is_empty() && matches!(class, Some('5' | '4')));
             if failed {
@@ -320,7 +343,12 @@ fn bounce(message: &Message<'_>, status: DeliveryStatus) -> Bounce {
 fn vendor_bounce(message: &Message<'_>) -> Option<Noise> {
     let failed_header: Vec<String> = header_texts(message, "x-failed-recipients")
         .iter()
-        .flat_map(|value| value.split([',', ' ', ';']).filter_map(address_in).collect::<Vec<_>>())
+        .flat_map(|value| {
+            value
+                .split([',', ' ', ';'])
+                .filter_map(address_in)
+                .collect::<Vec<_>>()
+        })
         .collect();
     let from = message
         .from()
@@ -337,7 +365,12 @@ fn vendor_bounce(message: &Message<'_>) -> Option<Noise> {
     let local = from.split('@').next().unwrap_or("");
     let from_daemon = matches!(
         local,
-        "mailer-daemon" | "postmaster" | "post_master" | "mail-daemon" | "maildaemon" | "mailerdaemon"
+        "mailer-daemon"
+            | "postmaster"
+            | "post_master"
+            | "mail-daemon"
+            | "maildaemon"
+            | "mailerdaemon"
     ) || from_name.contains("mailer-daemon")
         || from_name.contains("mail delivery")
         || from_name.contains("postmaster");
@@ -427,8 +460,13 @@ const BOUNCE_SUBJECTS: &[&str] = &[
 ];
 
 fn bounce_subject(subject: &str) -> Option<SubjectSays> {
-    let subject = subject.trim_start_matches(|c: char| c == '*' || c == ' ');
-    let delayed = ["delay", "warning", "still being retried", "not yet been delivered"];
+    let subject = subject.trim_start_matches(['*', ' ']);
+    let delayed = [
+        "delay",
+        "warning",
+        "still being retried",
+        "not yet been delivered",
+    ];
     let failed_prefix = BOUNCE_SUBJECTS
         .iter()
         .any(|start| subject.starts_with(start));
@@ -454,9 +492,25 @@ fn looks_temporary(message: &Message<'_>) -> bool {
         return true;
     }
     let text = notification_text(message).to_lowercase();
-    let permanent_words = [" 5.", "550", "551", "552", "553", "554", "permanent", "user unknown"];
-    let temporary_words = ["will retry", "will be retried", "still trying", "deferred", "temporarily"];
-    temporary_words.iter().any(|w| text.contains(w)) && !permanent_words.iter().any(|w| text.contains(w))
+    let permanent_words = [
+        " 5.",
+        "550",
+        "551",
+        "552",
+        "553",
+        "554",
+        "permanent",
+        "user unknown",
+    ];
+    let temporary_words = [
+        "will retry",
+        "will be retried",
+        "still trying",
+        "deferred",
+        "temporarily",
+    ];
+    temporary_words.iter().any(|w| text.contains(w))
+        && !permanent_words.iter().any(|w| text.contains(w))
 }
 
 /// The human-readable notification: the text bodies of the report itself.
@@ -500,15 +554,25 @@ const RETURNED_MESSAGE_MARKERS: &[&str] = &[
 /// mail system's own mailboxes.
 fn failed_recipients_from_text(message: &Message<'_>) -> Vec<String> {
     let text = notification_text(message);
-    let mut own: Vec<String> = Vec::new();
-    for address in [message.from(), message.to(), message.sender(), message.reply_to()]
-        .into_iter()
-        .flatten()
+    let mut own: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for address in [
+        message.from(),
+        message.to(),
+        message.sender(),
+        message.reply_to(),
+    ]
+    .into_iter()
+    .flatten()
     {
-        own.extend(address.iter().filter_map(|a| a.address()).filter_map(clean_address));
+        own.extend(
+            address
+                .iter()
+                .filter_map(|a| a.address())
+                .filter_map(clean_address),
+        );
     }
     if let Some(path) = message.return_address().and_then(clean_address) {
-        own.push(path);
+        own.insert(path);
     }
 
     let mut found: Vec<String> = Vec::new();
@@ -518,6 +582,7 @@ fn failed_recipients_from_text(message: &Message<'_>) -> Vec<String> {
             if (name == "final-recipient" || name == "original-recipient")
                 && let Some(address) = address_in(&value)
                 && !found.contains(&address)
+                && found.len() < MAX_RECIPIENTS
             {
                 found.push(address);
             }
@@ -528,14 +593,23 @@ fn failed_recipients_from_text(message: &Message<'_>) -> Vec<String> {
     }
     for line in text.lines() {
         let lower = line.trim().to_lowercase();
-        if RETURNED_MESSAGE_MARKERS.iter().any(|m| lower.starts_with(m)) {
+        if RETURNED_MESSAGE_MARKERS
+            .iter()
+            .any(|m| lower.starts_with(m))
+        {
             break;
         }
         for candidate in addresses_in_line(line) {
             let local = candidate.split('@').next().unwrap_or("");
             let system = matches!(
                 local,
-                "mailer-daemon" | "postmaster" | "mail-daemon" | "root" | "abuse" | "noreply" | "no-reply"
+                "mailer-daemon"
+                    | "postmaster"
+                    | "mail-daemon"
+                    | "root"
+                    | "abuse"
+                    | "noreply"
+                    | "no-reply"
             );
             if !system && !own.contains(&candidate) && !found.contains(&candidate) {
                 found.push(candidate);
@@ -550,24 +624,32 @@ fn failed_recipients_from_text(message: &Message<'_>) -> Vec<String> {
 
 /// Every `local@domain` in a line, lowercased, brackets and punctuation stripped.
 fn addresses_in_line(line: &str) -> Vec<String> {
-    line.split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | '"' | '\'' | ',' | ';' | '[' | ']'))
-        .filter_map(|word| {
-            let word = word
-                .trim_start_matches(|c: char| !c.is_alphanumeric())
-                .trim_end_matches(|c: char| !c.is_alphanumeric());
-            let word = word.strip_prefix("mailto:").unwrap_or(word);
-            let word = word.strip_prefix("rfc822;").unwrap_or(word);
-            let (local, domain) = word.split_once('@')?;
-            let valid = !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
-                && local.chars().all(|c| !c.is_control() && !c.is_whitespace());
-            valid.then(|| word.to_lowercase())
-        })
-        .collect()
+    line.split(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '<' | '>' | '(' | ')' | '"' | '\'' | ',' | ';' | '[' | ']'
+            )
+    })
+    .filter_map(|word| {
+        let word = word
+            .trim_start_matches(|c: char| !c.is_alphanumeric())
+            .trim_end_matches(|c: char| !c.is_alphanumeric());
+        let word = word.strip_prefix("mailto:").unwrap_or(word);
+        let word = word.strip_prefix("rfc822;").unwrap_or(word);
+        let (local, domain) = word.split_once('@')?;
+        let valid = !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+            && local.chars().all(|c| !c.is_control() && !c.is_whitespace());
+        valid.then(|| word.to_lowercase())
+    })
+    .collect()
 }
 
 /// The one address in a report field's value ("rfc822; user@example.com", "<u@x>").
@@ -582,7 +664,9 @@ fn address_in(value: &str) -> Option<String> {
 /// The Message-ID of the message that bounced: from an attached message/rfc822 (or
 /// message/global), a text/rfc822-headers part, or the copy of the message in the text.
 fn original_message_id(message: &Message<'_>) -> Option<String> {
-    if let Some(id) = attached_messages(message).find_map(|nested| nested.message_id().and_then(clean_id)) {
+    if let Some(id) =
+        attached_messages(message).find_map(|nested| nested.message_id().and_then(clean_id))
+    {
         return Some(id);
     }
     for part in &message.parts {
@@ -633,7 +717,11 @@ fn message_id_in_text(text: &str) -> Option<String> {
             (Some(start), Some(end)) if start < end => value.get(start + 1..end).map(str::to_owned),
             _ => value.split_whitespace().next().map(str::to_owned),
         };
-        if let Some(id) = id.as_deref().and_then(clean_id).filter(|id| id.contains('@')) {
+        if let Some(id) = id
+            .as_deref()
+            .and_then(clean_id)
+            .filter(|id| id.contains('@'))
+        {
             return Some(id);
         }
     }
@@ -644,8 +732,12 @@ fn message_id_in_text(text: &str) -> Option<String> {
 fn part_text(part: &MessagePart<'_>) -> String {
     match &part.body {
         PartType::Text(text) | PartType::Html(text) => text.to_string(),
-        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => String::from_utf8_lossy(bytes).into_owned(),
-        PartType::Message(nested) => String::from_utf8_lossy(nested.raw_message.as_ref()).into_owned(),
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+        PartType::Message(nested) => {
+            String::from_utf8_lossy(nested.raw_message.as_ref()).into_owned()
+        }
         PartType::Multipart(_) => String::new(),
     }
 }
@@ -751,7 +843,17 @@ const AUTO_REPLY_SUBJECTS: &[&str] = &[
 /// Words that say "away" but also start ordinary subjects ("Poissa paikaltaan oleva
 /// liikennemerkki"): they count only alone, before a colon or a date, or with a word that
 /// says office or holiday.
-const AWAY_WORDS: &[&str] = &["poissa", "lomalla", "frånvaro", "frånvarande", "semester", "away", "absent", "abwesend", "absence"];
+const AWAY_WORDS: &[&str] = &[
+    "poissa",
+    "lomalla",
+    "frånvaro",
+    "frånvarande",
+    "semester",
+    "away",
+    "absent",
+    "abwesend",
+    "absence",
+];
 
 const AWAY_CONTEXT: &[&str] = &[
     "toimistolta",
@@ -773,7 +875,10 @@ const AWAY_CONTEXT: &[&str] = &[
 
 fn auto_reply_subject(subject: &str) -> bool {
     let subject = subject.trim().to_lowercase();
-    if AUTO_REPLY_SUBJECTS.iter().any(|start| subject.starts_with(start)) {
+    if AUTO_REPLY_SUBJECTS
+        .iter()
+        .any(|start| subject.starts_with(start))
+    {
         return true;
     }
     AWAY_WORDS.iter().any(|word| {
@@ -797,7 +902,13 @@ fn auto_reply(message: &Message<'_>) -> Option<String> {
             return Some(format!("auto-submitted: {keyword}"));
         }
     }
-    for name in ["x-autoreply", "x-autorespond", "x-autoresponder", "x-autogenerated", "x-auto-reply"] {
+    for name in [
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "x-autogenerated",
+        "x-auto-reply",
+    ] {
         if let Some(value) = header_texts(message, name).into_iter().next() {
             let value = value.trim().to_ascii_lowercase();
             if value != "no" && value != "false" {
@@ -814,7 +925,10 @@ fn auto_reply(message: &Message<'_>) -> Option<String> {
     // Exchange marks its out-of-office replies with this class.
     for value in header_texts(message, "x-ms-exchange-inbox-rules-loop")
         .into_iter()
-        .chain(header_texts(message, "x-ms-exchange-generated-message-source"))
+        .chain(header_texts(
+            message,
+            "x-ms-exchange-generated-message-source",
+        ))
     {
         if !value.trim().is_empty() {
             return Some("x-ms-exchange auto-generated".to_owned());
@@ -837,7 +951,10 @@ fn auto_reply(message: &Message<'_>) -> Option<String> {
     }
     let subject = message.subject().unwrap_or("");
     if auto_reply_subject(subject) {
-        return Some(format!("subject: {}", subject.split_whitespace().collect::<Vec<_>>().join(" ")));
+        return Some(format!(
+            "subject: {}",
+            subject.split_whitespace().collect::<Vec<_>>().join(" ")
+        ));
     }
     None
 }
@@ -885,9 +1002,15 @@ mod tests {
         assert_eq!(groups.len(), 2);
         assert_eq!(
             groups[1][0],
-            ("final-recipient".to_owned(), "rfc822; user@example.com".to_owned())
+            (
+                "final-recipient".to_owned(),
+                "rfc822; user@example.com".to_owned()
+            )
         );
-        assert_eq!(address_in("rfc822; <User@Example.com>").as_deref(), Some("user@example.com"));
+        assert_eq!(
+            address_in("rfc822; <User@Example.com>").as_deref(),
+            Some("user@example.com")
+        );
     }
 
     #[test]

@@ -45,17 +45,15 @@ pub fn new_text(text: &str) -> String {
             break;
         }
         let blank = line.trim().is_empty();
-        let doubles_blank = blank && (kept.is_empty() || kept.last().is_some_and(|last| last.trim().is_empty()));
+        let doubles_blank =
+            blank && (kept.is_empty() || kept.last().is_some_and(|last| last.trim().is_empty()));
         if !(dropped && doubles_blank) {
             kept.push(line);
             dropped = dropped && blank;
         }
         index += 1;
     }
-    while kept
-        .last()
-        .is_some_and(|line| is_blank_or_rule(line))
-    {
+    while kept.last().is_some_and(|line| is_blank_or_rule(line)) {
         kept.pop();
     }
     let result = kept.join("\n").trim().to_owned();
@@ -77,7 +75,11 @@ fn is_wrapped_quote_line(lines: &[&str], index: usize) -> bool {
     };
     let next = lines.get(index + 1);
     is_quoted(previous)
-        && previous.trim_start().trim_start_matches('>').trim().len() > 0
+        && !previous
+            .trim_start()
+            .trim_start_matches('>')
+            .trim()
+            .is_empty()
         && lines.get(index).is_some_and(|line| !line.trim().is_empty())
         && next.is_some_and(|next| is_quoted(next))
 }
@@ -124,17 +126,69 @@ const ATTRIBUTION_ENDINGS: &[&str] = &[
 
 /// The verbs of attribution lines, as words inside a line (lowercased).
 const ATTRIBUTION_VERBS: &[&str] = &[
-    " wrote ", " kirjoitti ", " skrev ", " schrieb ", " a écrit ", " ha scritto ", " escribió ",
+    " wrote ",
+    " kirjoitti ",
+    " skrev ",
+    " schrieb ",
+    " a écrit ",
+    " ha scritto ",
+    " escribió ",
 ];
 
 /// First words of attribution lines (lowercased): "On", "Le", "Am", "Il", …, and the
 /// weekdays that Finnish, Swedish and English clients start them with.
 const ATTRIBUTION_OPENERS: &[&str] = &[
-    "on", "le", "am", "el", "il", "em", "op", "den", "på", "w", "dnia", "ma", "ti", "ke", "to",
-    "pe", "la", "su", "maanantaina", "tiistaina", "keskiviikkona", "torstaina", "perjantaina",
-    "lauantaina", "sunnuntaina", "mån", "tis", "ons", "tors", "tor", "fre", "lör", "sön",
-    "mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "tuesday", "wednesday",
-    "thursday", "friday", "saturday", "sunday", "den", "am", "le", "el",
+    "on",
+    "le",
+    "am",
+    "el",
+    "il",
+    "em",
+    "op",
+    "den",
+    "på",
+    "w",
+    "dnia",
+    "ma",
+    "ti",
+    "ke",
+    "to",
+    "pe",
+    "la",
+    "su",
+    "maanantaina",
+    "tiistaina",
+    "keskiviikkona",
+    "torstaina",
+    "perjantaina",
+    "lauantaina",
+    "sunnuntaina",
+    "mån",
+    "tis",
+    "ons",
+    "tors",
+    "tor",
+    "fre",
+    "lör",
+    "sön",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "den",
+    "am",
+    "le",
+    "el",
 ];
 
 /// The line starts like an attribution: an opener word or a date.
@@ -249,22 +303,82 @@ fn is_original_message_separator(line: &str) -> bool {
 
 /// Labels that start a quoted message's header block (lowercased).
 const FROM_LABELS: &[&str] = &[
-    "from", "lähettäjä", "från", "fra", "von", "van", "de", "da", "od", "от", "message du",
-    "feladó", "lähettaja",
+    "from",
+    "lähettäjä",
+    "från",
+    "fra",
+    "von",
+    "van",
+    "de",
+    "da",
+    "od",
+    "от",
+    "message du",
+    "feladó",
+    "lähettaja",
 ];
 
 /// Labels of the other fields of that block.
 const OTHER_LABELS: &[&str] = &[
     // sent / date
-    "sent", "date", "lähetetty", "päivämäärä", "päiväys", "skickat", "datum", "envoyé le",
-    "envoyé", "gesendet", "verzonden", "inviato", "sendt", "dato", "enviado", "enviada",
-    "fecha", "data", "отправлено", "дата", "wysłano", "gönderildi", "elküldve",
+    "sent",
+    "date",
+    "lähetetty",
+    "päivämäärä",
+    "päiväys",
+    "skickat",
+    "datum",
+    "envoyé le",
+    "envoyé",
+    "gesendet",
+    "verzonden",
+    "inviato",
+    "sendt",
+    "dato",
+    "enviado",
+    "enviada",
+    "fecha",
+    "data",
+    "отправлено",
+    "дата",
+    "wysłano",
+    "gönderildi",
+    "elküldve",
     // to and copy
-    "to", "vastaanottaja", "till", "à", "a", "an", "aan", "til", "para", "кому", "do", "cc",
-    "kopio", "kopia", "kopie", "copie à", "copia", "címzett",
+    "to",
+    "vastaanottaja",
+    "till",
+    "à",
+    "a",
+    "an",
+    "aan",
+    "til",
+    "para",
+    "кому",
+    "do",
+    "cc",
+    "kopio",
+    "kopia",
+    "kopie",
+    "copie à",
+    "copia",
+    "címzett",
     // subject
-    "subject", "aihe", "ämne", "objet", "betreff", "onderwerp", "oggetto", "emne", "asunto",
-    "assunto", "sujet", "тема", "temat", "tárgy", "konu",
+    "subject",
+    "aihe",
+    "ämne",
+    "objet",
+    "betreff",
+    "onderwerp",
+    "oggetto",
+    "emne",
+    "asunto",
+    "assunto",
+    "sujet",
+    "тема",
+    "temat",
+    "tárgy",
+    "konu",
 ];
 
 /// The label of a `Label: value` line (`*From:*` and `De :` included), lowercased.

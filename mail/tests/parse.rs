@@ -40,13 +40,19 @@ fn rfc2047_subject_quoted_printable_utf8_body() {
         "Terveisin Maija\r\n",
     ));
     assert_eq!(message.subject, "Katuvalo rikki Hämeentiellä");
-    assert_eq!(message.from_address.as_deref(), Some("maija.meikalainen@example.fi"));
+    assert_eq!(
+        message.from_address.as_deref(),
+        Some("maija.meikalainen@example.fi")
+    );
     assert_eq!(message.from_name.as_deref(), Some("Maija Meikäläinen"));
     assert_eq!(
         message.recipients,
         ["palaute@hel.fi", "kirjaamo@hel.fi", "naapuri@example.fi"]
     );
-    assert_eq!(message.message_id.as_deref(), Some("CAF1234.abc@mail.example.fi"));
+    assert_eq!(
+        message.message_id.as_deref(),
+        Some("CAF1234.abc@mail.example.fi")
+    );
     assert_eq!(
         message.date.unwrap().to_rfc3339(),
         "2026-12-01T07:15:00+00:00"
@@ -72,7 +78,10 @@ fn iso_8859_1_headers_and_body() {
     raw.extend_from_slice(b"Roska-astia on ollut t\xe4ynn\xe4 kaksi viikkoa. \xc5\xe4\xf6 \xa4\n");
     let message = InboundMessage::parse(&raw).unwrap();
     assert_eq!(message.subject, "Roskis täynnä Työpäjänkadulla");
-    assert_eq!(message.text, "Roska-astia on ollut täynnä kaksi viikkoa. Åäö ¤");
+    assert_eq!(
+        message.text,
+        "Roska-astia on ollut täynnä kaksi viikkoa. Åäö ¤"
+    );
     assert_eq!(message.in_reply_to, ["case-HEL-2026-000123@palaute.hel.fi"]);
     assert_eq!(
         message.references,
@@ -154,7 +163,9 @@ fn cr_only_line_endings() {
 #[test]
 fn photo_attachment() {
     // A 1×1 JPEG's first bytes are enough: the parser does not look inside.
-    let photo = [0xffu8, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0xff, 0xd9];
+    let photo = [
+        0xffu8, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0xff, 0xd9,
+    ];
     let encoded = base64_encode(&photo);
     let raw = format!(
         concat!(
@@ -184,7 +195,10 @@ fn photo_attachment() {
     assert_eq!(message.attachments.len(), 1);
     let attachment = &message.attachments[0];
     assert_eq!(attachment.content_type, "image/jpeg");
-    assert_eq!(attachment.filename.as_deref(), Some("kuoppa Mäkelänkatu.jpg"));
+    assert_eq!(
+        attachment.filename.as_deref(),
+        Some("kuoppa Mäkelänkatu.jpg")
+    );
     assert_eq!(attachment.bytes, photo);
     assert_eq!(message.noise, None);
 }
@@ -331,7 +345,11 @@ fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

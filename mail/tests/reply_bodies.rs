@@ -35,80 +35,329 @@ fn fixtures() -> Option<PathBuf> {
         "the crisp reply bodies are missing at {} and CI requires them",
         path.display()
     );
-    println!("skipped: the crisp reply bodies are not at {}", path.display());
+    println!(
+        "skipped: the crisp reply bodies are not at {}",
+        path.display()
+    );
     None
 }
 
 /// Read here, fixture by fixture: (file, phrases that must stay, phrases that must go).
 const READ_BY_HAND: &[(&str, &[&str], &[&str])] = &[
-    ("email_finnish.txt", &["Fusce bibendum", "nec nec nibh."], &["kirjoitti", "Thanks!"]),
-    ("email_2.txt", &["Hi,", "You can list the keys", "individually."], &["Hi folks", "riak-users mailing list"]),
-    ("email_3.txt", &["Oh thanks.", "Having the function would be great."], &["Russell Brown", "Hi folks"]),
-    ("email_ios_outlook.txt", &["Fusce bibendum"], &["Get Outlook", "Hiring Engine", "Chauffeur"]),
-    ("email_ios_outlook_fr.txt", &["Fusce bibendum"], &["Outlook pour iOS", "Hiring Engine"]),
-    ("email_outlook_split_line_from.txt", &["Fusce bibendum"], &["Human Resources", "new person"]),
-    ("email_german_outlook.txt", &["Fusce bibendum"], &["Ursprüngliche", "original message content"]),
-    ("email_danish_dash_separator.txt", &["Fusce bibendum"], &["Oprindelig", "Abc has sent"]),
-    ("email_original_message.txt", &["Fusce bibendum"], &["original message", "revisit the proposal"]),
-    ("email_tricky_15_original_message_variations.txt", &["Fusce bibendum"], &["Original Message", "original message content"]),
-    ("email_9.txt", &["Fusce bibendum"], &["Message du", "Proin cursus"]),
-    ("email_10.txt", &["Fusce bibendum"], &["Envoyé le", "Etiam non sagittis"]),
-    ("email_12.txt", &["Fusce bibendum"], &["Verzonden", "Etiam non sagittis"]),
-    ("email_13.txt", &["Fusce bibendum"], &["Inviato", "Etiam non sagittis"]),
-    ("email_14.txt", &["Fusce bibendum"], &["napisał", "Etiam non sagittis"]),
-    ("email_16.txt", &["Fusce bibendum"], &["napisał(a)", "Etiam non sagittis"]),
-    ("email_18.txt", &["Fusce bibendum"], &["John Jung", "Etiam non sagittis"]),
+    (
+        "email_finnish.txt",
+        &["Fusce bibendum", "nec nec nibh."],
+        &["kirjoitti", "Thanks!"],
+    ),
+    (
+        "email_2.txt",
+        &["Hi,", "You can list the keys", "individually."],
+        &["Hi folks", "riak-users mailing list"],
+    ),
+    (
+        "email_3.txt",
+        &["Oh thanks.", "Having the function would be great."],
+        &["Russell Brown", "Hi folks"],
+    ),
+    (
+        "email_ios_outlook.txt",
+        &["Fusce bibendum"],
+        &["Get Outlook", "Hiring Engine", "Chauffeur"],
+    ),
+    (
+        "email_ios_outlook_fr.txt",
+        &["Fusce bibendum"],
+        &["Outlook pour iOS", "Hiring Engine"],
+    ),
+    (
+        "email_outlook_split_line_from.txt",
+        &["Fusce bibendum"],
+        &["Human Resources", "new person"],
+    ),
+    (
+        "email_german_outlook.txt",
+        &["Fusce bibendum"],
+        &["Ursprüngliche", "original message content"],
+    ),
+    (
+        "email_danish_dash_separator.txt",
+        &["Fusce bibendum"],
+        &["Oprindelig", "Abc has sent"],
+    ),
+    (
+        "email_original_message.txt",
+        &["Fusce bibendum"],
+        &["original message", "revisit the proposal"],
+    ),
+    (
+        "email_tricky_15_original_message_variations.txt",
+        &["Fusce bibendum"],
+        &["Original Message", "original message content"],
+    ),
+    (
+        "email_9.txt",
+        &["Fusce bibendum"],
+        &["Message du", "Proin cursus"],
+    ),
+    (
+        "email_10.txt",
+        &["Fusce bibendum"],
+        &["Envoyé le", "Etiam non sagittis"],
+    ),
+    (
+        "email_12.txt",
+        &["Fusce bibendum"],
+        &["Verzonden", "Etiam non sagittis"],
+    ),
+    (
+        "email_13.txt",
+        &["Fusce bibendum"],
+        &["Inviato", "Etiam non sagittis"],
+    ),
+    (
+        "email_14.txt",
+        &["Fusce bibendum"],
+        &["napisał", "Etiam non sagittis"],
+    ),
+    (
+        "email_16.txt",
+        &["Fusce bibendum"],
+        &["napisał(a)", "Etiam non sagittis"],
+    ),
+    (
+        "email_18.txt",
+        &["Fusce bibendum"],
+        &["John Jung", "Etiam non sagittis"],
+    ),
     ("email_22.txt", &["Fusce bibendum"], &["John - Doe", "Test"]),
     ("email_23.txt", &["Fusce bibendum"], &["Baptiste", "Test"]),
-    ("email_24.txt", &["Fusce bibendum"], &["John Doe", "When are you available?"]),
-    ("email_25.txt", &["Fusce bibendum"], &["John - Acme", "Etiam non sagittis"]),
-    ("email_26.txt", &["Fusce bibendum"], &["john@mail.acme.com", "Etiam non sagittis"]),
-    ("email_7.txt", &["Fusce bibendum"], &["ha scritto", "Dino", "ignissim odio", "riservate"]),
-    ("email_8.txt", &["Fusce bibendum"], &["schreef", "Beste Praesent", "Pellentesque\""]),
-    ("email_norwegian_gmail.txt", &["Fusce bibendum"], &["skrev", "Ok. Thanks."]),
-    ("email_zoho.txt", &["clear a Riak bucket"], &["john@gmail.com", "Java sucks"]),
-    ("email_19.txt", &["On Thursday, I get proper rendering."], &["Corey Donohoe", "caching related"]),
-    ("email_20.txt", &["On Thursday."], &["John Doe", "fix this parsing"]),
+    (
+        "email_24.txt",
+        &["Fusce bibendum"],
+        &["John Doe", "When are you available?"],
+    ),
+    (
+        "email_25.txt",
+        &["Fusce bibendum"],
+        &["John - Acme", "Etiam non sagittis"],
+    ),
+    (
+        "email_26.txt",
+        &["Fusce bibendum"],
+        &["john@mail.acme.com", "Etiam non sagittis"],
+    ),
+    (
+        "email_7.txt",
+        &["Fusce bibendum"],
+        &["ha scritto", "Dino", "ignissim odio", "riservate"],
+    ),
+    (
+        "email_8.txt",
+        &["Fusce bibendum"],
+        &["schreef", "Beste Praesent", "Pellentesque\""],
+    ),
+    (
+        "email_norwegian_gmail.txt",
+        &["Fusce bibendum"],
+        &["skrev", "Ok. Thanks."],
+    ),
+    (
+        "email_zoho.txt",
+        &["clear a Riak bucket"],
+        &["john@gmail.com", "Java sucks"],
+    ),
+    (
+        "email_19.txt",
+        &["On Thursday, I get proper rendering."],
+        &["Corey Donohoe", "caching related"],
+    ),
+    (
+        "email_20.txt",
+        &["On Thursday."],
+        &["John Doe", "fix this parsing"],
+    ),
     ("email_21.txt", &["On Thursday:", "id est laborum."], &[]),
-    ("email_thread.txt", &["This is new email reply in thread from bellow."], &["John Doe", "Ok. Thanks."]),
-    ("email_tricky_9_nested_quotes.txt", &["I agree with the points below."], &["Jane Doe", "option A"]),
-    ("email_tricky_12_no_space_after_header.txt", &["Fusce bibendum", "nec nec nibh."], &["John Smith", "no blank line"]),
-    ("email_tricky_17_forward_header.txt", &["See the forwarded message below."], &["forwarded content"]),
-    ("email_tricky_18_inline_reply.txt", &["I think option A is great.", "Option B has some drawbacks.", "Option C is not suitable"], &["What's your opinion", "Jane Doe"]),
-    ("email_tricky_19_quote_without_header.txt", &["I wanted to respond", "My response to the quoted text above.", "And my final thoughts."], &["angle brackets", "in the middle of the email"]),
-    ("email_tricky_20_html_entities.txt", &["&gt; 100", "&amp; symbols"], &["Previous message"]),
-    ("email_tricky_1_on_false_positive.txt", &["On the surface", "On average", "performance is great."], &[]),
-    ("email_tricky_2_url_with_wrote.txt", &["Check out this article", "Best regards,", "John"], &[]),
-    ("email_tricky_4_from_in_body.txt", &["From: our database", "This is the actual message content."], &[]),
+    (
+        "email_thread.txt",
+        &["This is new email reply in thread from bellow."],
+        &["John Doe", "Ok. Thanks."],
+    ),
+    (
+        "email_tricky_9_nested_quotes.txt",
+        &["I agree with the points below."],
+        &["Jane Doe", "option A"],
+    ),
+    (
+        "email_tricky_12_no_space_after_header.txt",
+        &["Fusce bibendum", "nec nec nibh."],
+        &["John Smith", "no blank line"],
+    ),
+    (
+        "email_tricky_17_forward_header.txt",
+        &["See the forwarded message below."],
+        &["forwarded content"],
+    ),
+    (
+        "email_tricky_18_inline_reply.txt",
+        &[
+            "I think option A is great.",
+            "Option B has some drawbacks.",
+            "Option C is not suitable",
+        ],
+        &["What's your opinion", "Jane Doe"],
+    ),
+    (
+        "email_tricky_19_quote_without_header.txt",
+        &[
+            "I wanted to respond",
+            "My response to the quoted text above.",
+            "And my final thoughts.",
+        ],
+        &["angle brackets", "in the middle of the email"],
+    ),
+    (
+        "email_tricky_20_html_entities.txt",
+        &["&gt; 100", "&amp; symbols"],
+        &["Previous message"],
+    ),
+    (
+        "email_tricky_1_on_false_positive.txt",
+        &["On the surface", "On average", "performance is great."],
+        &[],
+    ),
+    (
+        "email_tricky_2_url_with_wrote.txt",
+        &["Check out this article", "Best regards,", "John"],
+        &[],
+    ),
+    (
+        "email_tricky_4_from_in_body.txt",
+        &["From: our database", "This is the actual message content."],
+        &[],
+    ),
     ("email_tricky_6_regards_in_sentence.txt", &[], &[]),
-    ("email_tricky_7_multiple_dashes.txt", &["## Key Points", "just separators in my content."], &[]),
-    ("email_tricky_8_sent_from_in_content.txt", &["not Sent from my iPad.", "All messages are sent from the main server."], &[]),
-    ("email_tricky_11_double_signature.txt", &["Thanks for your help!", "Best regards,"], &["Senior Developer", "Sent from my iPhone"]),
-    ("email_tricky_13_timestamp_variations.txt", &["15.01.2024 14:30", "not quote headers."], &[]),
-    ("email_sent_from_my_not_signature.txt", &["Sent from my desk, is much easier then my mobile phone."], &[]),
-    ("email_multi_word_sent_from_my_mobile_device.txt", &["Here is another email"], &["Verizon"]),
-    ("email_blackberry.txt", &["Here is another email"], &["BlackBerry"]),
+    (
+        "email_tricky_7_multiple_dashes.txt",
+        &["## Key Points", "just separators in my content."],
+        &[],
+    ),
+    (
+        "email_tricky_8_sent_from_in_content.txt",
+        &[
+            "not Sent from my iPad.",
+            "All messages are sent from the main server.",
+        ],
+        &[],
+    ),
+    (
+        "email_tricky_11_double_signature.txt",
+        &["Thanks for your help!", "Best regards,"],
+        &["Senior Developer", "Sent from my iPhone"],
+    ),
+    (
+        "email_tricky_13_timestamp_variations.txt",
+        &["15.01.2024 14:30", "not quote headers."],
+        &[],
+    ),
+    (
+        "email_sent_from_my_not_signature.txt",
+        &["Sent from my desk, is much easier then my mobile phone."],
+        &[],
+    ),
+    (
+        "email_multi_word_sent_from_my_mobile_device.txt",
+        &["Here is another email"],
+        &["Verizon"],
+    ),
+    (
+        "email_blackberry.txt",
+        &["Here is another email"],
+        &["BlackBerry"],
+    ),
     ("email_iphone.txt", &[], &["iPhone"]),
-    ("email_sent_from.txt", &["as long as you type in between words"], &["TypeApp", "Valerian", "Can you send this text"]),
-    ("email_not_a_signature.txt", &["Dear XXXXX:", "Super Domain Name Manager"], &[]),
-    ("email_not_a_signature_2.txt", &["-- and also third point needs to be checked", "Thanks!"], &[]),
-    ("email_custom_quote_header.txt", &["Thank you!"], &["imdb", "Scr34m"]),
-    ("email_customer_quote_header_2.txt", &["Thank you very much."], &["somedude", "new message"]),
-    ("email_customer_quote_header_3.txt", &["merci d'avance"], &["Someone Somewhere", "ici dans la description"]),
-    ("email_reply_header.txt", &["This is the latest reply.", "it could happen TWICE!"], &["mrmister", "My name is Stranger"]),
-    ("email_one_is_not_on.txt", &["Locally (on development), when I run..."], &["Dave Tapley", "lastLocation"]),
-    ("email_bullets.txt", &["- how about bullets", "- and another"], &["goalengine", "Give us an example", "Director"]),
-    ("email_2_1.txt", &["Outlook with a reply"], &["Google Apps Sync", "Dear Google"]),
-    ("email_4.txt", &["Awesome! I haven't had another problem with it."], &["defunkt", "Loader seems"]),
-    ("email_5.txt", &["One: Here's what I've got.", "for a while."], &[]),
-    ("email_6.txt", &["I get proper rendering as well."], &["Corey Donohoe"]),
-    ("correct_sig.txt", &["this is an email with a correct -- signature."], &["rick"]),
-    ("sig_no_empty_line.txt", &["signature with no empty line above."], &["rick"]),
+    (
+        "email_sent_from.txt",
+        &["as long as you type in between words"],
+        &["TypeApp", "Valerian", "Can you send this text"],
+    ),
+    (
+        "email_not_a_signature.txt",
+        &["Dear XXXXX:", "Super Domain Name Manager"],
+        &[],
+    ),
+    (
+        "email_not_a_signature_2.txt",
+        &["-- and also third point needs to be checked", "Thanks!"],
+        &[],
+    ),
+    (
+        "email_custom_quote_header.txt",
+        &["Thank you!"],
+        &["imdb", "Scr34m"],
+    ),
+    (
+        "email_customer_quote_header_2.txt",
+        &["Thank you very much."],
+        &["somedude", "new message"],
+    ),
+    (
+        "email_customer_quote_header_3.txt",
+        &["merci d'avance"],
+        &["Someone Somewhere", "ici dans la description"],
+    ),
+    (
+        "email_reply_header.txt",
+        &["This is the latest reply.", "it could happen TWICE!"],
+        &["mrmister", "My name is Stranger"],
+    ),
+    (
+        "email_one_is_not_on.txt",
+        &["Locally (on development), when I run..."],
+        &["Dave Tapley", "lastLocation"],
+    ),
+    (
+        "email_bullets.txt",
+        &["- how about bullets", "- and another"],
+        &["goalengine", "Give us an example", "Director"],
+    ),
+    (
+        "email_2_1.txt",
+        &["Outlook with a reply"],
+        &["Google Apps Sync", "Dear Google"],
+    ),
+    (
+        "email_4.txt",
+        &["Awesome! I haven't had another problem with it."],
+        &["defunkt", "Loader seems"],
+    ),
+    (
+        "email_5.txt",
+        &["One: Here's what I've got.", "for a while."],
+        &[],
+    ),
+    (
+        "email_6.txt",
+        &["I get proper rendering as well."],
+        &["Corey Donohoe"],
+    ),
+    (
+        "correct_sig.txt",
+        &["this is an email with a correct -- signature."],
+        &["rick"],
+    ),
+    (
+        "sig_no_empty_line.txt",
+        &["signature with no empty line above."],
+        &["rick"],
+    ),
 ];
 
 /// The first line with text, trimmed.
 fn first_line(text: &str) -> &str {
-    text.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or("")
+    text.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("")
 }
 
 fn looks_like_history_start(line: &str) -> bool {
@@ -141,7 +390,11 @@ fn crisp_fixtures() {
         if !first.is_empty() && !looks_like_history_start(first) && first_line(&result) != first {
             problems.push(format!("first line {first:?} not kept"));
         }
-        if result != text.trim() && result.lines().any(|line| line.trim_start().starts_with('>')) {
+        if result != text.trim()
+            && result
+                .lines()
+                .any(|line| line.trim_start().starts_with('>'))
+        {
             problems.push("a quoted line is left".to_owned());
         }
         if result.len() > text.trim().len() {
@@ -162,7 +415,10 @@ fn crisp_fixtures() {
         if problems.is_empty() {
             passed += 1;
         } else {
-            failures.push(format!("{name}: {}\n--- new text ---\n{result}\n---", problems.join("; ")));
+            failures.push(format!(
+                "{name}: {}\n--- new text ---\n{result}\n---",
+                problems.join("; ")
+            ));
         }
     }
     let read = READ_BY_HAND
@@ -254,9 +510,15 @@ fn finnish_and_swedish_clients() {
     for (client, reply, expected) in OWN {
         let result = new_text(reply);
         if result != *expected {
-            failures.push(format!("{client}:\n  got      {result:?}\n  expected {expected:?}"));
+            failures.push(format!(
+                "{client}:\n  got      {result:?}\n  expected {expected:?}"
+            ));
         }
     }
-    println!("own fixtures: {} of {} pass", OWN.len() - failures.len(), OWN.len());
+    println!(
+        "own fixtures: {} of {} pass",
+        OWN.len() - failures.len(),
+        OWN.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

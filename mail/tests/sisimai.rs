@@ -142,7 +142,11 @@ fn every_message_parses_and_is_noise() {
         let message = match InboundMessage::parse(&sample.raw) {
             Ok(message) => message,
             Err(error) => {
-                unreadable.push(format!("{} ({} bytes): {error}", sample.name, sample.raw.len()));
+                unreadable.push(format!(
+                    "{} ({} bytes): {error}",
+                    sample.name,
+                    sample.raw.len()
+                ));
                 continue;
             }
         };
@@ -186,8 +190,15 @@ fn every_message_parses_and_is_noise() {
         unreadable.iter().all(|line| line.contains("mailbox/size-")),
         "unreadable messages: {unreadable:#?}"
     );
-    assert!(not_noise.is_empty(), "{} messages not seen as noise", not_noise.len());
-    assert!(ordinary_as_noise.is_empty(), "ordinary mail taken for noise");
+    assert!(
+        not_noise.is_empty(),
+        "{} messages not seen as noise",
+        not_noise.len()
+    );
+    assert!(
+        ordinary_as_noise.is_empty(),
+        "ordinary mail taken for noise"
+    );
 }
 
 #[test]
