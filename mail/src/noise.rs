@@ -542,7 +542,6 @@ const RETURNED_MESSAGE_MARKERS: &[&str] = &[
     "--- original message header",
     "----- the header of the original message",
     "original message headers",
-    "the original message was",
     "------ original message",
     "content-type: message/rfc822",
     "received: ",
@@ -593,10 +592,19 @@ fn failed_recipients_from_text(message: &Message<'_>) -> Vec<String> {
     }
     for line in text.lines() {
         let lower = line.trim().to_lowercase();
-        if RETURNED_MESSAGE_MARKERS
+        let copy_starts = RETURNED_MESSAGE_MARKERS
             .iter()
-            .any(|m| lower.starts_with(m))
-        {
+            .chain(
+                [
+                    "received:",
+                    "return-path:",
+                    "message-id:",
+                    "dkim-signature:",
+                ]
+                .iter(),
+            )
+            .any(|marker| lower.starts_with(marker));
+        if copy_starts {
             break;
         }
         for candidate in addresses_in_line(line) {
@@ -617,6 +625,70 @@ fn failed_recipients_from_text(message: &Message<'_>) -> Vec<String> {
         }
         if found.len() >= 20 {
             break;
+        }
+    }
+    if found.is_empty() {
+        found = returned_message_recipients(message, &own);
+    }
+    found
+}
+
+/// The recipients of the returned message (its `To` and `Cc`), for reports that name no
+/// address of their own (a transcript with only a host in it): where the message was
+/// going is where it failed.
+fn returned_message_recipients(
+    message: &Message<'_>,
+    own: &std::collections::HashSet<String>,
+) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut push = |address: String| {
+        if !own.contains(&address) && !found.contains(&address) && found.len() < MAX_RECIPIENTS {
+            found.push(address);
+        }
+    };
+    for nested in attached_messages(message) {
+        for address in [nested.to(), nested.cc()].into_iter().flatten() {
+            address
+                .iter()
+                .filter_map(|a| a.address())
+                .filter_map(clean_address)
+                .for_each(&mut push);
+        }
+    }
+    for part in message.parts.iter().skip(1) {
+        for header in &part.headers {
+            if matches!(
+                header.name,
+                mail_parser::HeaderName::To | mail_parser::HeaderName::Cc
+            ) && let Some(address) = header.value.as_address()
+            {
+                address
+                    .iter()
+                    .filter_map(|a| a.address())
+                    .filter_map(clean_address)
+                    .for_each(&mut push);
+            }
+        }
+    }
+    // Pasted into the text after a marker ("----- Unsent message follows -----").
+    let text = notification_text(message);
+    let mut in_copy = false;
+    for line in text.lines() {
+        let lower = line.trim().to_lowercase();
+        if RETURNED_MESSAGE_MARKERS
+            .iter()
+            .any(|m| lower.starts_with(m))
+            || lower.contains("message follows")
+        {
+            in_copy = true;
+            continue;
+        }
+        if in_copy && (lower.starts_with("to:") || lower.starts_with("cc:")) {
+            addresses_in_line(line).into_iter().for_each(&mut push);
+        }
+        if in_copy && lower.is_empty() {
+            // The end of the copy's header section.
+            in_copy = false;
         }
     }
     found
@@ -668,6 +740,18 @@ fn original_message_id(message: &Message<'_>) -> Option<String> {
         attached_messages(message).find_map(|nested| nested.message_id().and_then(clean_id))
     {
         return Some(id);
+    }
+    // A returned message pasted after a boundary without part headers of its own: its
+    // header fields read as the part's.
+    let pasted = message.parts.iter().skip(1).find_map(|part| {
+        part.headers
+            .iter()
+            .find(|header| header.name == mail_parser::HeaderName::MessageId)
+            .and_then(|header| header.value.as_text())
+            .and_then(clean_id)
+    });
+    if pasted.is_some() {
+        return pasted;
     }
     for part in &message.parts {
         let content_type = content_type_of(part);
