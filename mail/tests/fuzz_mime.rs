@@ -2,7 +2,7 @@
 //! hand-written residents' mail through `InboundMessage::parse` and `new_text`. None may
 //! panic, and every case must finish (the slowest is printed).
 //!
-//! CI runs `PALAUTE_FUZZ_CASES` (default 1,000) cases, a few seconds on two cores in a
+//! CI runs `PALAUTE_FUZZ_CASES` (default 2,000) cases, about two seconds on two cores in a
 //! debug build; a long run raises it:
 //! `PALAUTE_FUZZ_CASES=200000 cargo test -p palaute-mail --release --test fuzz_mime -- --nocapture`.
 //! `PALAUTE_FUZZ_SEED` replays a run.
@@ -128,7 +128,7 @@ fn real_seeds() -> Vec<String> {
 
 #[test]
 fn parse_and_new_text_never_panic() {
-    let cases = fuzz::cases_from_env(1_000);
+    let cases = fuzz::cases_from_env(2_000);
     let seed = fuzz::seed_from_env();
     println!("fuzz_mime: {cases} cases, PALAUTE_FUZZ_SEED={seed}");
     let real = real_seeds();

@@ -204,6 +204,51 @@ fn photo_attachment() {
 }
 
 #[test]
+fn text_file_and_forwarded_message_are_attachments() {
+    let message = parse(concat!(
+        "From: a@example.fi\n",
+        "Subject: Liitteet\n",
+        "Content-Type: multipart/mixed; boundary=\"m\"\n",
+        "\n",
+        "--m\n",
+        "Content-Type: text/plain; charset=utf-8\n",
+        "\n",
+        "Katso liitteet.\n",
+        "--m\n",
+        "Content-Type: text/plain; charset=utf-8; name=\"muistio.txt\"\n",
+        "Content-Disposition: attachment; filename=\"muistio.txt\"\n",
+        "\n",
+        "Muistion teksti.\n",
+        "--m\n",
+        "Content-Type: message/rfc822\n",
+        "\n",
+        "From: naapuri@example.fi\n",
+        "Subject: Alkuperainen\n",
+        "\n",
+        "Naapurin viesti.\n",
+        "--m--\n",
+    ));
+    assert_eq!(message.text, "Katso liitteet.");
+    let found: Vec<(Option<&str>, &str)> = message
+        .attachments
+        .iter()
+        .map(|a| (a.filename.as_deref(), a.content_type.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (Some("muistio.txt"), "text/plain"),
+            (None, "message/rfc822")
+        ]
+    );
+    assert_eq!(message.attachments[0].bytes, b"Muistion teksti.");
+    let forwarded = String::from_utf8_lossy(&message.attachments[1].bytes).into_owned();
+    assert!(forwarded.contains("Subject: Alkuperainen"), "{forwarded}");
+    assert!(forwarded.contains("Naapurin viesti."), "{forwarded}");
+    assert_eq!(message.noise, None);
+}
+
+#[test]
 fn inline_image_in_related_html() {
     let raw = concat!(
         "From: a@example.fi\n",
