@@ -376,7 +376,20 @@ fn vendor_bounce(message: &Message<'_>) -> Option<Noise> {
         || from_name.contains("postmaster");
     let subject = message.subject().unwrap_or("").trim().to_lowercase();
     let subject_says = bounce_subject(&subject);
-    let sign = !failed_header.is_empty() || from_daemon || subject_says.is_some();
+    // A subject alone is a weak sign (a resident may write "Delivery failure" about a
+    // parcel): it counts with a report's body, the null reverse-path, an automatic
+    // header or the returned message attached.
+    let subject_backed = subject_says.is_some()
+        && (says_undelivered(&notification_text(message))
+            || has_null_return_path(message)
+            || !header_texts(message, "auto-submitted").is_empty()
+            || message.parts.iter().any(|part| {
+                matches!(
+                    content_type_of(part).as_str(),
+                    "message/rfc822" | "text/rfc822-headers" | "message/rfc822-headers"
+                )
+            }));
+    let sign = !failed_header.is_empty() || from_daemon || subject_backed;
     if !sign {
         return None;
     }

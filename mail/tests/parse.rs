@@ -289,6 +289,20 @@ fn auto_submitted_no_and_outlook_suppression_are_not_noise() {
 }
 
 #[test]
+fn a_resident_may_write_about_a_failed_delivery() {
+    for subject in [
+        "Delivery failure: the new bins never came",
+        "Toimitus epäonnistui",
+        "Returned mail from the library",
+    ] {
+        let message = parse(&format!(
+            "From: asukas@example.fi\nTo: palaute@hel.fi\nSubject: {subject}\n\nUudet roska-astiat jäivät tulematta.\n"
+        ));
+        assert_eq!(message.noise, None, "{subject}");
+    }
+}
+
+#[test]
 fn out_of_office_in_finnish_swedish_and_english() {
     for (subject, extra) in [
         ("Automaattinen vastaus: Katuvalo rikki", ""),
