@@ -1,11 +1,16 @@
 //! Mail that must never become a case: auto-replies, bounces and delivery reports,
 //! read receipts, complaint reports.
 
+use mail_parser::{HeaderValue, Message, MessagePart, MimeHeaders, PartType};
+
+use crate::message::{clean_address, clean_id, content_type_of};
+
 /// Why a message is noise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Noise {
     /// An automatic answer (RFC 3834 `Auto-Submitted`, `X-Autoreply`, `Precedence`,
-    /// an out-of-office subject in Finnish, Swedish or English). The string says which sign.
+    /// an out-of-office subject in Finnish, Swedish or English, a mailing list manager's
+    /// notice, the null reverse-path `Return-Path: <>`). The string says which sign.
     AutoReply(String),
     /// A non-delivery report (RFC 3464 or a vendor format).
     Bounce(Bounce),
@@ -14,7 +19,11 @@ pub enum Noise {
     /// A read receipt (RFC 8098).
     ReadReceipt,
     /// An abuse or complaint report (ARF, RFC 5965).
-    Complaint { complained_about: Option<String> },
+    Complaint {
+        /// The address that complained, lowercased: the report's `Original-Rcpt-To`, else
+        /// the `To` of the reported message (Amazon SES: the complained recipient).
+        complained_about: Option<String>,
+    },
 }
 
 /// What a bounce says went wrong.
@@ -40,10 +49,6 @@ impl Noise {
         }
     }
 }
-
-use mail_parser::{HeaderValue, Message, MessagePart, MimeHeaders, PartType};
-
-use crate::message::{clean_address, clean_id, content_type_of};
 
 /// Why `message` must not become a case, if it must not: a report first (RFC 3464 delivery
 /// status, RFC 8098 read receipt, RFC 5965 complaint), then the signs of a vendor bounce,

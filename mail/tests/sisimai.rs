@@ -137,6 +137,7 @@ fn every_message_parses_and_is_noise() {
     let mut not_noise = Vec::new();
     let mut ordinary_as_noise = Vec::new();
     let (mut bounces, mut with_recipients, mut with_original_id, mut permanent) = (0, 0, 0, 0);
+    let mut complaints_with_address = 0;
 
     for sample in &samples {
         let message = match InboundMessage::parse(&sample.raw) {
@@ -160,6 +161,12 @@ fn every_message_parses_and_is_noise() {
             None => not_noise.push(format!("{}: {:?}", sample.name, message.subject)),
             Some(noise) => {
                 *kinds.entry(noise.kind()).or_default() += 1;
+                if let Noise::Complaint {
+                    complained_about: Some(_),
+                } = noise
+                {
+                    complaints_with_address += 1;
+                }
                 if let Noise::Bounce(bounce) = noise {
                     bounces += 1;
                     with_recipients += usize::from(!bounce.failed_recipients.is_empty());
@@ -175,6 +182,7 @@ fn every_message_parses_and_is_noise() {
     println!(
         "bounces: {bounces}, with failed recipients: {with_recipients}, with the original Message-ID: {with_original_id}, permanent: {permanent}"
     );
+    println!("complaints naming the address that complained: {complaints_with_address}");
     println!("unreadable (ParseError): {}", unreadable.len());
     for line in &unreadable {
         println!("  {line}");
