@@ -453,7 +453,6 @@ const PHONE_SIGNATURES: &[&str] = &[
     "lähetetty laitteesta",
     "lähetetty outlook",
     "lähetetty yahoo",
-    "lähetetty ",
     "hanki outlook",
     "skickat från min ",
     "skickat från ",
@@ -474,15 +473,29 @@ const PHONE_SIGNATURES: &[&str] = &[
 
 fn is_phone_signature(line: &str) -> bool {
     let lower = line.trim().to_lowercase();
-    if lower.is_empty() || lower.chars().count() > 80 || lower.contains(", ") {
+    // A sentence ("Sent from my desk, which…", "Lähetetty kuva eilen.") is not a signature.
+    if lower.is_empty()
+        || lower.chars().count() > 80
+        || lower.contains(", ")
+        || lower.ends_with('.')
+        || lower.contains(". ")
+    {
         return false;
     }
-    let words = lower.split_whitespace().count();
-    PHONE_SIGNATURES
-        .iter()
-        .any(|start| lower.starts_with(start))
-        && words <= 7
-        && !lower.trim_end_matches(['.', '!']).contains(". ")
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    if words.len() > 7 {
+        return false;
+    }
+    // "Lähetetty Galaxy-älypuhelimesta": Finnish names the device in the elative.
+    let finnish_device = lower.starts_with("lähetetty ")
+        && words.len() <= 5
+        && words
+            .last()
+            .is_some_and(|last| last.ends_with("sta") || last.ends_with("stä"));
+    finnish_device
+        || PHONE_SIGNATURES
+            .iter()
+            .any(|start| lower.starts_with(start))
 }
 
 #[cfg(test)]
@@ -534,6 +547,26 @@ mod tests {
         ] {
             let text = format!("Uusi teksti.\n\n{cut}\nVanha teksti.");
             assert_eq!(new_text(&text), "Uusi teksti.", "{cut}");
+        }
+    }
+
+    #[test]
+    fn phone_signatures_and_sentences_like_them() {
+        for signature in [
+            "Lähetetty Galaxy-älypuhelimesta",
+            "Lähetetty Android-laitteesta",
+            "Skickat från min Samsung Galaxy",
+            "Sent from Mail for Windows",
+        ] {
+            assert!(is_phone_signature(signature), "{signature}");
+        }
+        for sentence in [
+            "Lähetetty kuva eilen",
+            "Lähetin kuvan puhelimesta.",
+            "Sent from my desk, which is easier.",
+            "Sent from the office yesterday.",
+        ] {
+            assert!(!is_phone_signature(sentence), "{sentence}");
         }
     }
 
