@@ -292,6 +292,10 @@ impl Target {
         if mailbox.is_empty() {
             bail!("the imap mailbox to read is not set");
         }
+        let mut names = std::iter::once(mailbox).chain(settings.processed_mailbox.as_deref());
+        if names.any(|name| name.chars().any(char::is_control)) {
+            bail!("an imap mailbox name must not contain control characters");
+        }
         let disposal = match settings.processed_mailbox.as_deref().map(str::trim) {
             None => Disposal::Flag,
             Some("") => bail!(
@@ -346,41 +350,46 @@ struct MailboxState {
     taken_not_moved: BTreeSet<u32>,
 }
 
-/// The processed mailbox exists (created when missing).
+/// The processed mailbox exists (created when missing). Looked for with LIST, which
+/// answers OK either way: a NO would carry the name back in UTF-8, which the response
+/// parser cannot read.
 async fn prepare(session: &mut ImapSession, target: &Target, stop: &Stop) -> Result<(), Halt> {
     let Disposal::Move { name, wire_name } = &target.disposal else {
         return Ok(());
     };
+    let pattern = quoted(wire_name);
     let found = step(
         stop,
         COMMAND_TIMEOUT,
         "looking for the processed mailbox",
-        session.status(wire_name, "(UIDVALIDITY)"),
+        async {
+            let names: Vec<async_imap::types::Name> = session
+                .list(Some(""), Some(&pattern))
+                .await?
+                .try_collect()
+                .await?;
+            Ok::<_, async_imap::error::Error>(names.iter().any(|listed| listed.name() == wire_name))
+        },
     )
-    .await;
-    match found {
-        Ok(_) => Ok(()),
-        Err(Halt::Shutdown) => Err(Halt::Shutdown),
-        Err(Halt::Failed(not_found)) => {
-            let created = step(
-                stop,
-                COMMAND_TIMEOUT,
-                "creating the processed mailbox",
-                session.create(wire_name),
-            )
-            .await;
-            match created {
-                Ok(()) => {
-                    info!(mailbox = %name, "created the processed mailbox");
-                    Ok(())
-                }
-                Err(Halt::Failed(error)) => Err(Halt::Failed(error.context(format!(
-                    "the processed mailbox {name:?} could neither be found ({not_found:#}) nor created"
-                )))),
-                Err(Halt::Shutdown) => Err(Halt::Shutdown),
-            }
-        }
+    .await?;
+    if found {
+        return Ok(());
     }
+    step(
+        stop,
+        COMMAND_TIMEOUT,
+        "creating the processed mailbox",
+        session.create(wire_name),
+    )
+    .await?;
+    info!(mailbox = %name, "created the processed mailbox");
+    Ok(())
+}
+
+/// An IMAP quoted string (the names are ASCII once encoded; CR and LF cannot occur in
+/// settings that reach here, and would be refused by the server).
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// One round: takes every message in the mailbox, searching again after each batch so
@@ -712,6 +721,7 @@ mod tests {
         assert!(Target::new(&settings("https://mail.hel.fi", None)).is_err());
         assert!(Target::new(&settings("imaps://mail.hel.fi", Some(" "))).is_err());
         assert!(Target::new(&settings("imaps://mail.hel.fi", Some("inbox"))).is_err());
+        assert!(Target::new(&settings("imaps://mail.hel.fi", Some("A\r\nB"))).is_err());
         let mut empty_mailbox = settings("imaps://mail.hel.fi", None);
         empty_mailbox.mailbox = String::new();
         assert!(Target::new(&empty_mailbox).is_err());

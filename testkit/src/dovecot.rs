@@ -108,13 +108,16 @@ impl Dovecot {
         self.child.is_some()
     }
 
-    /// Stops the server gracefully (SIGTERM, as a service restart does: every client is
-    /// disconnected), killing it if it takes longer than a few seconds. The mail stays.
+    /// Stops the server as a restart of the service does: SIGTERM to the master (killed
+    /// if it takes longer than a few seconds), then to the mail processes it leaves
+    /// behind, so that every client is disconnected (`* BYE Server shutting down.`). The
+    /// mail stays.
     pub async fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        send_sigterm(&child);
+        let family = descendants(child.id());
+        signal("TERM", &[child.id()]);
         let deadline = Instant::now() + STOP_TIMEOUT;
         loop {
             match child.try_wait() {
@@ -128,13 +131,27 @@ impl Dovecot {
                 }
             }
         }
-        self.wait_until_children_gone().await;
+        // Dovecot 2.3's master leaves its logged-in mail processes running when it stops.
+        end_survivors(&family);
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while family.iter().any(Process::is_alive) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.wait_until_port_closed().await;
     }
 
     /// Stops and starts the server again on the same port, with the same mail.
     pub async fn restart(&mut self) {
         self.stop().await;
         self.launch().await;
+    }
+
+    /// Starts a stopped server again on the same port, with the same mail (after
+    /// [`stop`](Self::stop), to keep it down for a while); does nothing if it runs.
+    pub async fn start_again(&mut self) {
+        if self.child.is_none() {
+            self.launch().await;
+        }
     }
 
     /// Appends one raw message (CRLF or LF line endings) to `mailbox` over IMAP.
@@ -284,9 +301,8 @@ impl Dovecot {
         }
     }
 
-    /// The master is gone once its pid file is; its children close their sockets as they
-    /// notice. Waits until the port refuses connections, so that a restart can bind it.
-    async fn wait_until_children_gone(&self) {
+    /// Waits until the port refuses connections, so that a restart can bind it.
+    async fn wait_until_port_closed(&self) {
         let deadline = Instant::now() + STOP_TIMEOUT;
         while Instant::now() < deadline {
             let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
@@ -303,32 +319,105 @@ impl Drop for Dovecot {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        send_sigterm(&child);
+        let family = descendants(child.id());
+        signal("TERM", &[child.id()]);
         let deadline = Instant::now() + STOP_TIMEOUT;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
-                return;
+                break;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
         kill(&mut child);
+        end_survivors(&family);
     }
 }
 
-fn send_sigterm(child: &Child) {
-    // std offers only SIGKILL, which would leave the master's children holding the
-    // port; SIGTERM lets the master end them and close every client connection.
+/// A process this server started, known by its id and name (so that a recycled id is
+/// never signalled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Process {
+    id: u32,
+    name: String,
+}
+
+impl Process {
+    /// Running (not gone, not a zombie) under the same name.
+    fn is_alive(&self) -> bool {
+        read_stat(self.id).is_some_and(|stat| stat.name == self.name && stat.state != 'Z')
+    }
+}
+
+/// What /proc/PID/stat says of a process.
+struct Stat {
+    name: String,
+    state: char,
+    parent: u32,
+}
+
+fn read_stat(id: u32) -> Option<Stat> {
+    let stat = std::fs::read_to_string(format!("/proc/{id}/stat")).ok()?;
+    // "PID (NAME) STATE PPID …", where NAME may itself hold spaces and parentheses.
+    let (_, rest) = stat.split_once(" (")?;
+    let (name, rest) = rest.rsplit_once(") ")?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let parent = fields.next()?.parse().ok()?;
+    Some(Stat {
+        name: name.to_owned(),
+        state,
+        parent,
+    })
+}
+
+/// Every process descended from `root` now (Linux /proc; none elsewhere).
+fn descendants(root: u32) -> Vec<Process> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let processes: Vec<(u32, Stat)> = entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|id| Some((id, read_stat(id)?)))
+        .collect();
+    let mut family = Vec::new();
+    let mut parents = vec![root];
+    while let Some(parent) = parents.pop() {
+        for (id, stat) in &processes {
+            if stat.parent == parent {
+                parents.push(*id);
+                family.push(Process {
+                    id: *id,
+                    name: stat.name.clone(),
+                });
+            }
+        }
+    }
+    family
+}
+
+/// SIGTERM to those of `family` still running.
+fn end_survivors(family: &[Process]) {
+    let survivors: Vec<u32> = family
+        .iter()
+        .filter(|process| process.is_alive())
+        .map(|process| process.id)
+        .collect();
+    if !survivors.is_empty() {
+        signal("TERM", &survivors);
+    }
+}
+
+/// Sends a signal with kill(1): std offers only SIGKILL, which would not let Dovecot
+/// close its client connections as a restart does.
+fn signal(name: &str, ids: &[u32]) {
     let sent = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
+        .arg(format!("-{name}"))
+        .args(ids.iter().map(u32::to_string))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
     if !sent.is_ok_and(|status| status.success()) {
-        eprintln!(
-            "could not send SIGTERM to dovecot ({}); it will be killed",
-            child.id()
-        );
+        eprintln!("could not send SIG{name} to dovecot processes {ids:?}");
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
@@ -45,10 +46,19 @@ impl Endpoint {
         if !url.username().is_empty() || url.password().is_some() {
             bail!("the imap url must not carry credentials: set username and password instead");
         }
-        let host = url
-            .host()
-            .map(|host| host.to_owned())
-            .ok_or_else(|| anyhow!("the imap url {address:?} names no host"))?;
+        // imap:// is not a special scheme to the URL standard, so its host comes back
+        // opaque: an IPv4 address is read here.
+        let host = match url.host() {
+            None => bail!("the imap url {address:?} names no host"),
+            Some(Host::Domain("")) => bail!("the imap url {address:?} names no host"),
+            Some(Host::Domain(name)) => match name.parse::<IpAddr>() {
+                Ok(IpAddr::V4(ip)) => Host::Ipv4(ip),
+                Ok(IpAddr::V6(ip)) => Host::Ipv6(ip),
+                Err(_) => Host::Domain(name.to_owned()),
+            },
+            Some(Host::Ipv4(ip)) => Host::Ipv4(ip),
+            Some(Host::Ipv6(ip)) => Host::Ipv6(ip),
+        };
         Ok(Self {
             host,
             port: url.port().unwrap_or(default_port),
@@ -233,12 +243,15 @@ mod tests {
         assert_eq!((tls.port, tls.tls), (993, true));
 
         let plain = Endpoint::parse("imap://127.0.0.1:10143").unwrap();
-        assert_eq!(plain.host, Host::Ipv4([127, 0, 0, 1].into()));
+        assert_eq!(plain.host, Host::<String>::Ipv4([127, 0, 0, 1].into()));
         assert_eq!((plain.port, plain.tls), (10143, false));
         assert_eq!(plain.to_string(), "imap://127.0.0.1:10143");
 
         let ipv6 = Endpoint::parse("imap://[::1]").unwrap();
-        assert_eq!(ipv6.host, Host::Ipv6(std::net::Ipv6Addr::LOCALHOST));
+        assert_eq!(
+            ipv6.host,
+            Host::<String>::Ipv6(std::net::Ipv6Addr::LOCALHOST)
+        );
         assert_eq!(ipv6.port, 143);
     }
 
@@ -248,6 +261,8 @@ mod tests {
         assert!(Endpoint::parse("mail.hel.fi:993").is_err());
         assert!(Endpoint::parse("imaps://user:secret@mail.hel.fi").is_err());
         assert!(Endpoint::parse("").is_err());
+        assert!(Endpoint::parse("imap://").is_err());
+        assert!(Endpoint::parse("imap:///INBOX").is_err());
     }
 
     #[test]
