@@ -415,6 +415,12 @@ where
     )
     .await?;
     note_uid_validity(state, selected.uid_validity, &target.mailbox);
+    if matches!(target.disposal, Disposal::Flag) && !keeps_keyword(&selected.permanent_flags) {
+        warn!(
+            mailbox = %target.mailbox,
+            "the server keeps {INGESTED_KEYWORD} for this session only: taken messages will be ingested again after a reconnect (set processed_mailbox)"
+        );
+    }
 
     let query = target.search_query();
     let mut drained = Drained::default();
@@ -470,6 +476,17 @@ where
             debug!(mailbox = %target.mailbox, uid, bytes, "imap message ingested");
         }
     }
+}
+
+/// Whether PERMANENTFLAGS lets the keyword outlive the session (an empty list, that is
+/// none given, means every flag is permanent).
+fn keeps_keyword(permanent_flags: &[async_imap::types::Flag<'_>]) -> bool {
+    permanent_flags.is_empty()
+        || permanent_flags.iter().any(|flag| match flag {
+            async_imap::types::Flag::MayCreate => true,
+            async_imap::types::Flag::Custom(keyword) => keyword == INGESTED_KEYWORD,
+            _ => false,
+        })
 }
 
 fn note_uid_validity(state: &mut MailboxState, now: Option<u32>, mailbox: &str) {
@@ -748,6 +765,15 @@ mod tests {
             Target::new(&long).unwrap().longest_wait,
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn the_keyword_is_permanent_where_the_server_says_so() {
+        use async_imap::types::Flag;
+        assert!(keeps_keyword(&[]));
+        assert!(keeps_keyword(&[Flag::Seen, Flag::MayCreate]));
+        assert!(keeps_keyword(&[Flag::Custom(INGESTED_KEYWORD.into())]));
+        assert!(!keeps_keyword(&[Flag::Seen, Flag::Deleted]));
     }
 
     #[test]

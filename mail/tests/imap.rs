@@ -160,6 +160,7 @@ async fn a_server_without_idle_move_and_uidplus_is_polled_and_copied_from() {
     log_to_test_output();
     let Some(mut dovecot) = Dovecot::start_with(DovecotOptions {
         capabilities: Some("IMAP4rev1 LITERAL+".to_owned()),
+        ..DovecotOptions::default()
     })
     .await
     else {
@@ -204,6 +205,28 @@ async fn a_server_without_idle_move_and_uidplus_is_polled_and_copied_from() {
         dovecot.uid_search("INBOX", "ALL").await.is_empty(),
         "expunged"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_no_root_vouches_for_is_refused() {
+    log_to_test_output();
+    let Some(dovecot) = Dovecot::start_with(DovecotOptions {
+        tls: true,
+        ..DovecotOptions::default()
+    })
+    .await
+    else {
+        return;
+    };
+    dovecot.append("INBOX", &message(0)).await;
+    let mut settings = settings(&dovecot, Some(PROCESSED), 30);
+    settings.url = dovecot.imaps_url().unwrap();
+    let recorder = Recorder::failing_once_for(&[]);
+    let error = drain_once(&settings, recorder.ingest()).await.unwrap_err();
+    let chain = format!("{error:#}");
+    assert!(chain.contains("TLS handshake"), "{chain}");
+    assert!(chain.contains("UnknownIssuer"), "{chain}");
+    assert_eq!(dovecot.message_count("INBOX").await, 1, "nothing was read");
 }
 
 #[tokio::test]

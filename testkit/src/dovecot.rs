@@ -50,6 +50,9 @@ pub struct DovecotOptions {
     /// `imap_capability`), e.g. `"IMAP4rev1 LITERAL+"` for a server without IDLE, MOVE
     /// and UIDPLUS, to exercise a client's fallbacks. `None`: Dovecot's full set.
     pub capabilities: Option<String>,
+    /// Also listen for IMAP in TLS ([`Dovecot::imaps_url`]), with a self-signed
+    /// certificate for 127.0.0.1 made by `openssl` (which no client trusts).
+    pub tls: bool,
 }
 
 /// A running Dovecot; see the [module documentation](self).
@@ -57,6 +60,7 @@ pub struct Dovecot {
     binary: PathBuf,
     directory: TempDir,
     port: u16,
+    tls_port: Option<u16>,
     child: Option<Child>,
 }
 
@@ -83,11 +87,13 @@ impl Dovecot {
             .tempdir()
             .expect("creating the dovecot folder");
         let port = free_port();
-        write_configuration(directory.path(), port, &options);
+        let tls_port = options.tls.then(free_port);
+        write_configuration(directory.path(), port, tls_port, &options);
         let mut dovecot = Self {
             binary,
             directory,
             port,
+            tls_port,
             child: None,
         };
         dovecot.launch().await;
@@ -97,6 +103,12 @@ impl Dovecot {
     /// `imap://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("imap://127.0.0.1:{}", self.port)
+    }
+
+    /// `imaps://127.0.0.1:PORT`, where started with [`DovecotOptions::tls`].
+    pub fn imaps_url(&self) -> Option<String> {
+        self.tls_port
+            .map(|port| format!("imaps://127.0.0.1:{port}"))
     }
 
     pub fn port(&self) -> u16 {
@@ -505,7 +517,12 @@ fn user_ids(name: &str) -> Option<(u32, u32)> {
     })
 }
 
-fn write_configuration(directory: &Path, port: u16, options: &DovecotOptions) {
+fn write_configuration(
+    directory: &Path,
+    port: u16,
+    tls_port: Option<u16>,
+    options: &DovecotOptions,
+) {
     use std::os::unix::fs::PermissionsExt;
 
     let who = identities();
@@ -531,7 +548,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 instance_name = palaute-test-{port}
 log_path = {root}/dovecot.log
-ssl = no
+ssl = {ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal}
@@ -558,7 +575,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -576,13 +594,55 @@ service anvil {{
         uid = who.mail_uid,
         gid = who.mail_gid,
         home = home.display(),
+        ssl = if tls_port.is_some() { "yes" } else { "no" },
+        tls_port = tls_port.unwrap_or(0),
     );
+    if tls_port.is_some() {
+        let (certificate, key) = self_signed_certificate(directory);
+        writeln!(
+            configuration,
+            "ssl_cert = <{}\nssl_key = <{}",
+            certificate.display(),
+            key.display()
+        )
+        .expect("writing to a string");
+    }
     if let Some(capabilities) = &options.capabilities {
         writeln!(configuration, "imap_capability = {capabilities}").expect("writing to a string");
     }
     std::fs::create_dir_all(directory.join("state")).expect("creating the state folder");
     std::fs::write(directory.join("dovecot.conf"), configuration)
         .expect("writing the dovecot configuration");
+}
+
+/// A key and a self-signed certificate for 127.0.0.1, by the `openssl` command.
+fn self_signed_certificate(directory: &Path) -> (PathBuf, PathBuf) {
+    let certificate = directory.join("certificate.pem");
+    let key = directory.join("key.pem");
+    let output = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "2", "-subj", "/CN=palaute-test"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&certificate)
+        .output()
+        .expect("running openssl (installed with dovecot) for a test certificate");
+    assert!(
+        output.status.success(),
+        "openssl could not make a test certificate: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (certificate, key)
 }
 
 /// An IMAP string in quotes.
