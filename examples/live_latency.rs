@@ -111,6 +111,8 @@ async fn main() -> anyhow::Result<()> {
                     location: None,
                     idempotency_key: None,
                     fingerprint: format!("live-latency-{index}"),
+                    source: None,
+                    attachments: Vec::new(),
                 },
                 3,
                 palaute_store::now(),

@@ -84,6 +84,15 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Open311 API keys: create (shown once), list and revoke them.
+    #[command(name = "apikey")]
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+    /// Service figures (volume, times to route, reply and resolve, routing
+    /// corrections) for the cases created in a range, as CSV or JSON.
+    Stats(StatsArgs),
     /// Service figures (volume, times to route, reply and resolve, routing
     /// corrections) for the cases created in a range, as CSV or JSON.
     Stats(StatsArgs),
@@ -170,6 +179,34 @@ pub enum TokenCommand {
     List,
     /// Stop a token from working.
     Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a named key for a system that creates service requests. The key is
+    /// printed once, as the last line; only its hash is stored.
+    Create {
+        /// Who the key is for ("fixmystreet", "city-app"): one line of 1 to 100
+        /// characters, recorded as the source of the cases it creates.
+        #[arg(long, value_name = "NAME", value_parser = api_key_name)]
+        name: String,
+    },
+    /// Every key's name, creation and revocation (never the key).
+    List,
+    /// Stop a key from working.
+    Revoke {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+/// An API key's name: one line, 1 to 100 characters.
+fn api_key_name(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("a key's name is one line of 1 to 100 characters".into());
+    }
+    Ok(name.to_owned())
 }
 
 fn parse_role(text: &str) -> Result<StaffRole, String> {

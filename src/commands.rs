@@ -62,6 +62,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await?;
             outcome?;
         }
+        Command::ApiKey { command } => {
+            let (store, _) = runtime::open_store(&settings()?).await?;
+            let outcome = crate::api_keys::api_keys(&store, &command).await;
+            store.close().await?;
+            outcome?;
+        }
         Command::Stats(args) => {
             let (store, _) = runtime::open_store(&settings()?).await?;
             let outcome = crate::stats::run(&store, &args).await;

@@ -2,6 +2,7 @@
 //! subcommands. `main.rs` is a thin shell over this library so that whole-system
 //! tests can start the same application in-process.
 
+pub mod api_keys;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -374,8 +374,494 @@ async fn refused_requests_get_open311_errors_and_store_nothing(database: TestDat
     app.stop().await;
 }
 
+/// Runs `palaute apikey …` against the app's database: (success, stdout, stderr).
+fn apikey(app: &TestApp, arguments: &[&str]) -> (bool, String, String) {
+    let output = support::palaute_command()
+        .arg("--database-url")
+        .arg(app.database_url())
+        .arg("--data-dir")
+        .arg(app.data_dir.join("cli"))
+        .arg("apikey")
+        .args(arguments)
+        .output()
+        .expect("running palaute apikey");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The source a case records, read from the store.
+async fn source_of(app: &TestApp, reference: &str) -> Option<String> {
+    let reference = palaute_core::Reference::parse(reference).expect("a reference");
+    app.store()
+        .await
+        .case_by_reference(&reference)
+        .await
+        .expect("reading the case")
+        .expect("the case")
+        .source
+}
+
+async fn named_api_keys_from_the_cli_create_cases_with_their_source(database: TestDatabase) {
+    let app = spawn(database).await;
+
+    let (created, stdout, stderr) = apikey(&app, &["create", "--name", "city-app"]);
+    assert!(created, "{stdout}{stderr}");
+    let key = stdout
+        .lines()
+        .last()
+        .expect("the key as the last line")
+        .trim()
+        .to_owned();
+    assert!(key.starts_with("o311_") && key.len() > 30, "{stdout}");
+    let (again, _, stderr) = apikey(&app, &["create", "--name", "city-app"]);
+    assert!(!again, "a name is one key");
+    assert!(stderr.contains("exists"), "{stderr}");
+    let (config, _, _) = apikey(&app, &["create", "--name", "config"]);
+    assert!(!config, "config is the settings' keys' name");
+
+    let (status, body) = post(&app, &with(&pothole(), "api_key", Some(key.clone().leak()))).await;
+    assert_eq!(status, 200, "{body}");
+    let by_key = body[0]["service_request_id"].as_str().unwrap().to_owned();
+    assert_eq!(source_of(&app, &by_key).await.as_deref(), Some("city-app"));
+    let (status, body) = post(&app, &pothole()).await;
+    assert_eq!(status, 200, "{body}");
+    let by_config = body[0]["service_request_id"].as_str().unwrap().to_owned();
+    assert_eq!(source_of(&app, &by_config).await.as_deref(), Some("config"));
+
+    let (listed, stdout, _) = apikey(&app, &["list"]);
+    assert!(listed);
+    assert!(
+        stdout.contains("city-app") && !stdout.contains(&key),
+        "{stdout}"
+    );
+    let line = stdout
+        .lines()
+        .find(|line| line.contains("city-app"))
+        .unwrap();
+    assert!(line.trim_end().ends_with("no"), "not revoked yet: {stdout}");
+
+    let (revoked, stdout, stderr) = apikey(&app, &["revoke", "city-app"]);
+    assert!(revoked, "{stdout}{stderr}");
+    let (status, body) = post(&app, &with(&pothole(), "api_key", Some(key.clone().leak()))).await;
+    assert_eq!(status, 403, "a revoked key: {body}");
+    open311_errors(&body, 403);
+    let (_, stdout, _) = apikey(&app, &["list"]);
+    let line = stdout
+        .lines()
+        .find(|line| line.contains("city-app"))
+        .unwrap();
+    assert!(
+        line.contains("UTC") && !line.trim_end().ends_with("no"),
+        "{stdout}"
+    );
+    let (missing, _, stderr) = apikey(&app, &["revoke", "nobody"]);
+    assert!(!missing && stderr.contains("no API key"), "{stderr}");
+
+    app.stop().await;
+}
+
+async fn submissions_are_rate_limited_per_client_address(database: TestDatabase) {
+    let app = spawn_app_with(database, |settings| {
+        settings.open311.api_keys = vec![API_KEY.to_owned()];
+        settings.rate_limits.enabled = true;
+        settings.rate_limits.submissions_per_minute = 1;
+        settings.rate_limits.submission_burst = 2;
+        settings.http.trusted_proxy_hops = 1;
+    })
+    .await;
+    let send = |client: &'static str| {
+        let app = &app;
+        async move {
+            app.http
+                .post(format!("{}/open311/v2/requests.json", app.base_url))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-forwarded-for", client)
+                .body(format!(
+                    "api_key={API_KEY}&service_code=171&lat=60.17&long=24.94&description=Kuoppa+tiell%C3%A4"
+                ))
+                .send()
+                .await
+                .expect("sending a POST")
+        }
+    };
+    for _ in 0..2 {
+        assert_eq!(send("203.0.113.7").await.status(), 200);
+    }
+    let refused = send("203.0.113.7").await;
+    assert_eq!(refused.status(), 429);
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let body: Value = refused.json().await.unwrap();
+    open311_errors(&body, 429);
+    // Another client (as the trusted proxy tells) has its own bucket.
+    assert_eq!(send("198.51.100.4").await.status(), 200);
+    // Reading is not a submission.
+    let (status, _) = get(&app, "requests.json").await;
+    assert_eq!(status, 200);
+    assert_eq!(case_count(&app).await, 3);
+
+    app.stop().await;
+}
+
+/// A tiny file of each kind, as its first bytes show it.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01";
+const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00";
+const SVG: &[u8] = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+
+/// POSTs a multipart form with `files` as `media` (name, declared type, bytes).
+async fn post_multipart(
+    app: &TestApp,
+    form: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> (u16, Value) {
+    let boundary = "open311-test-boundary-7f3a";
+    let mut body = Vec::new();
+    for (name, value) in form {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (filename, declared, bytes) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{filename}\"\r\nContent-Type: {declared}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let response = app
+        .http
+        .post(format!("{}/open311/v2/requests.json", app.base_url))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("sending a multipart POST");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    (status, value)
+}
+
+async fn media_files_are_kept_with_the_case_and_served_safely(database: TestDatabase) {
+    let app = spawn_app_with(database, |settings| {
+        settings.open311.api_keys = vec![API_KEY.to_owned()];
+        settings.attachments.max_files = 2;
+        settings.attachments.max_file_bytes = 4 * 1024;
+    })
+    .await;
+
+    let (status, created) = post_multipart(
+        &app,
+        &pothole(),
+        &[
+            ("kuoppa ä.png", "image/png", PNG),
+            // The declared type is wrong; the bytes tell.
+            ("C:\\kuvat\\toinen.jpg", "application/octet-stream", JPEG),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    let reference = created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(source_of(&app, &reference).await.as_deref(), Some("config"));
+
+    let (status, read) = get_json(&app, &format!("requests/{reference}.json")).await;
+    assert_eq!(status, 200, "{read}");
+    let urls: Vec<String> = read[0]["media_urls"]
+        .as_array()
+        .unwrap_or_else(|| panic!("media_urls: {read}"))
+        .iter()
+        .map(|url| url.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(urls.len(), 2, "{read}");
+    assert_eq!(read[0]["media_url"], urls[0].as_str());
+    assert_ne!(urls[0], urls[1]);
+    let expected = [
+        ("image/png", PNG, "inline", "kuoppa _.png"),
+        ("image/jpeg", JPEG, "inline", "toinen.jpg"),
+    ];
+    for (url, (content_type, bytes, disposition, filename)) in urls.iter().zip(expected) {
+        let path = url
+            .split("/open311/v2/")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{url}"));
+        assert!(
+            path.starts_with("media/") && path.len() > 30,
+            "unguessable: {url}"
+        );
+        let response = app
+            .http
+            .get(format!("{}/open311/v2/{path}", app.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let headers = response.headers().clone();
+        assert_eq!(headers["content-type"], content_type);
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        let shown = headers["content-disposition"].to_str().unwrap().to_owned();
+        assert!(
+            shown.starts_with(disposition) && shown.contains(filename),
+            "{shown}"
+        );
+        assert_eq!(response.bytes().await.unwrap().as_ref(), bytes);
+    }
+    let (_, xml) = get(&app, &format!("requests/{reference}.xml")).await;
+    assert!(
+        xml.contains(&format!("<media_urls><media_url>{}</media_url>", urls[0])),
+        "{xml}"
+    );
+    let (status, _) = get(&app, "media/no-such-file-id").await;
+    assert_eq!(status, 404);
+
+    // Refused files keep the whole request out.
+    let before = case_count(&app).await;
+    let (status, body) = post_multipart(&app, &pothole(), &[("kuva.png", "image/png", SVG)]).await;
+    assert_eq!(status, 400, "a script is not an image: {body}");
+    assert!(open311_errors(&body, 400)[0].contains("media"), "{body}");
+    let large = [PNG, &[0u8; 5000]].concat();
+    let (status, body) =
+        post_multipart(&app, &pothole(), &[("iso.png", "image/png", &large)]).await;
+    assert_eq!(status, 413, "{body}");
+    open311_errors(&body, 413);
+    let (status, body) = post_multipart(
+        &app,
+        &pothole(),
+        &[
+            ("1.png", "image/png", PNG),
+            ("2.png", "image/png", PNG),
+            ("3.png", "image/png", PNG),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "three files of two: {body}");
+    open311_errors(&body, 400);
+    let (status, body) = post_multipart(
+        &app,
+        &with(&pothole(), "api_key", Some("wrong")),
+        &[("1.png", "image/png", PNG)],
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = post_multipart(
+        &app,
+        &with(&pothole(), "description", None),
+        &[("1.png", "image/png", PNG)],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(case_count(&app).await, before);
+
+    // A multipart request without files is an ordinary request.
+    let (status, body) = post_multipart(&app, &pothole(), &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let plain = body[0]["service_request_id"].as_str().unwrap().to_owned();
+    let (_, read) = get_json(&app, &format!("requests/{plain}.json")).await;
+    assert_eq!(read[0]["media_urls"], json!([]));
+    assert_eq!(read[0]["media_url"], Value::Null);
+
+    app.stop().await;
+}
+
+async fn extensions_locale_filters_and_tokens(database: TestDatabase) {
+    let app = spawn(database).await;
+
+    let mut titled = with(
+        &pothole(),
+        "description",
+        Some("Syvä kuoppa ajoradalla Mannerheimintiellä"),
+    );
+    titled.push(("title", "Kuoppa keskustassa"));
+    let (_, created) = post(&app, &titled).await;
+    let near = created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let far_form = with(
+        &with(
+            &with(&pothole(), "lat", Some("60.2104")),
+            "long",
+            Some("25.0807"),
+        ),
+        "description",
+        Some("Rikkinäinen penkki Itäkeskuksen puistossa"),
+    );
+    let (_, created) = post(&app, &far_form).await;
+    let far = created[0]["service_request_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Routed by the worker, then moved to another unit by staff.
+    let routed = app
+        .wait_for_status(&near, &["ROUTED", "NEEDS_TRIAGE"])
+        .await;
+    let first_unit = routed["unit"]["code"].as_str().unwrap().to_owned();
+    let second_unit = if first_unit == "kaupunkisuunnitteluvirasto" {
+        "rakennusvirasto"
+    } else {
+        "kaupunkisuunnitteluvirasto"
+    };
+    let version = app.case_version(&near).await;
+    let moved = app
+        .staff(
+            "mutation($input: ReassignCaseInput!) { reassignCase(input: $input) { unit { code } dueAt } }",
+            json!({ "input": { "reference": near, "version": version, "unitCode": second_unit, "note": "kaavoitusasia" } }),
+        )
+        .await;
+    assert_eq!(
+        moved["data"]["reassignCase"]["unit"]["code"], second_unit,
+        "{moved}"
+    );
+    let organisation = palaute_core::Organisation::helsinki();
+    let unit_name = |code: &str, language: palaute_core::Language| {
+        organisation
+            .unit(code)
+            .unwrap()
+            .name
+            .get(language)
+            .to_owned()
+    };
+
+    let (status, read) = get_json(
+        &app,
+        &format!("requests/{near}.json?extensions=true&locale=en"),
+    )
+    .await;
+    assert_eq!(status, 200, "{read}");
+    let request = &read[0];
+    assert_eq!(
+        request["agency_responsible"],
+        unit_name(second_unit, palaute_core::Language::En)
+    );
+    assert_eq!(request["service_name"], "Potholes");
+    assert_eq!(request["status_notes"], "Being handled");
+    assert!(request["service_notice"].is_string(), "{request}");
+    chrono::DateTime::parse_from_rfc3339(request["updated_datetime"].as_str().unwrap())
+        .expect("updated_datetime");
+    match moved["data"]["reassignCase"]["dueAt"].as_str() {
+        // The deadline, to the second.
+        Some(due) => assert_eq!(
+            chrono::DateTime::parse_from_rfc3339(request["expected_datetime"].as_str().unwrap())
+                .unwrap()
+                .timestamp(),
+            chrono::DateTime::parse_from_rfc3339(due)
+                .unwrap()
+                .timestamp(),
+            "{request}"
+        ),
+        None => assert_eq!(request["expected_datetime"], Value::Null),
+    }
+    let extended = &request["extended_attributes"];
+    assert_eq!(extended["detailed_status"], "ROUTED", "{extended}");
+    assert_eq!(extended["title"], "Kuoppa keskustassa");
+    let tasks = extended["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 2, "{extended}");
+    assert_eq!(
+        tasks[0]["owner_name"],
+        unit_name(&first_unit, palaute_core::Language::En)
+    );
+    assert_eq!(tasks[0]["task_type"], "assigned");
+    assert_eq!(tasks[0]["task_state"], "re_assigned");
+    assert_eq!(
+        tasks[1]["owner_name"],
+        unit_name(second_unit, palaute_core::Language::En)
+    );
+    assert_eq!(tasks[1]["task_state"], "in_process");
+    assert_eq!(tasks[0]["task_modified"], tasks[1]["task_created"]);
+    let text = read.to_string();
+    for private in [
+        "maija@example.com",
+        "Maija",
+        "Meikäläinen",
+        "1234567",
+        "kaavoitusasia",
+        "admin",
+    ] {
+        assert!(!text.contains(private), "{private} shown: {text}");
+    }
+    // Without extensions, no extended_attributes; in Swedish, Swedish names.
+    let (_, swedish) = get_json(&app, &format!("requests/{near}.json?locale=sv")).await;
+    assert!(swedish[0].get("extended_attributes").is_none(), "{swedish}");
+    assert_eq!(swedish[0]["service_name"], "Gatornas skick");
+    assert_eq!(
+        swedish[0]["agency_responsible"],
+        unit_name(second_unit, palaute_core::Language::Sv)
+    );
+    assert_eq!(swedish[0]["status_notes"], "Under behandling");
+    let (_, xml) = get(&app, &format!("requests/{near}.xml?extensions=true")).await;
+    assert!(
+        xml.contains("<extended_attributes><detailed_status>ROUTED</detailed_status>")
+            && xml.contains("<tasks><task><task_created>"),
+        "{xml}"
+    );
+
+    // Place and text.
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["service_request_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, close) = get_json(&app, "requests.json?lat=60.1700&long=24.9390&radius=500").await;
+    assert_eq!(status, 200, "{close}");
+    assert_eq!(ids(&close), vec![near.clone()]);
+    let (_, wide) = get_json(&app, "requests.json?lat=60.17&long=24.94&radius=20000").await;
+    assert_eq!(ids(&wide).len(), 2, "{wide}");
+    let (_, found) = get_json(&app, "requests.json?search=PENKKI+puistossa").await;
+    assert_eq!(ids(&found), vec![far.clone()]);
+    let (_, none) = get_json(
+        &app,
+        "requests.json?search=penkki&lat=60.17&long=24.94&radius=500",
+    )
+    .await;
+    assert_eq!(none, json!([]));
+    for bad in [
+        "lat=60.17",
+        "lat=60&long=24&radius=0",
+        "lat=x&long=24",
+        "radius=5",
+    ] {
+        let (status, body) = get_json(&app, &format!("requests.json?{bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        open311_errors(&body, 400);
+    }
+
+    // Tokens: a request's id is its token.
+    let (status, token) = get_json(&app, &format!("tokens/{far}.json")).await;
+    assert_eq!(status, 200, "{token}");
+    assert_eq!(token, json!([{ "service_request_id": far, "token": far }]));
+    let (status, missing) = get_json(&app, "tokens/HEL-2000-000009.json").await;
+    assert_eq!(status, 404);
+    open311_errors(&missing, 404);
+
+    app.stop().await;
+}
+
 on_every_backend!(
     discovery_and_services_list_the_categories,
     a_service_request_becomes_a_case_and_reads_back_without_contact,
     refused_requests_get_open311_errors_and_store_nothing,
+    named_api_keys_from_the_cli_create_cases_with_their_source,
+    submissions_are_rate_limited_per_client_address,
+    media_files_are_kept_with_the_case_and_served_safely,
+    extensions_locale_filters_and_tokens,
 );

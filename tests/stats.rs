@@ -65,6 +65,8 @@ impl Seeder {
             location: None,
             idempotency_key: None,
             fingerprint: format!("seed {created}"),
+            source: None,
+            attachments: Vec::new(),
         };
         self.store
             .submit_case(new_case, 3, at(created))
@@ -697,6 +699,8 @@ async fn stats_time_over_many_cases() {
             location: None,
             idempotency_key: None,
             fingerprint: format!("bench {n}"),
+            source: None,
+            attachments: Vec::new(),
         };
         let id = store
             .submit_case(new_case, 3, created)

@@ -195,6 +195,8 @@ async fn changes_from_another_process_arrive(database: TestDatabase) {
                 location: None,
                 idempotency_key: None,
                 fingerprint: "another-process".into(),
+                source: None,
+                attachments: Vec::new(),
             },
             3,
             palaute_store::now(),

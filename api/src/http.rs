@@ -19,13 +19,13 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use futures::{FutureExt, StreamExt};
 use palaute_core::Settings;
+use palaute_core::rate_limit::{KeyedLimiter, Limited, Quota, client_key};
 use palaute_store::Store;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{Caller, StaffAuth};
 use crate::errors::Code;
-use crate::rate_limit::{KeyedLimiter, Limited, Quota, client_key};
 use crate::request_shape::{KnownTypes, ShapeError, ShapeLimits, check_batch};
 use crate::schema::ApiSchema;
 use crate::server::PeerAddress;
@@ -368,30 +368,14 @@ impl RateLimits {
     }
 }
 
-/// The client's address: the peer's, or behind `hops` trusted reverse proxies the
-/// `X-Forwarded-For` entry that the outermost of them added (entries further left are
-/// the client's own word).
+/// The client's address, as [`palaute_core::rate_limit::client_address`] finds it
+/// from the request's `X-Forwarded-For` lines.
 pub(crate) fn client_address(headers: &HeaderMap, peer: Option<IpAddr>, hops: usize) -> IpAddr {
-    let peer = peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-    if hops == 0 {
-        return peer;
-    }
-    let forwarded: Vec<&str> = headers
+    let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|entry| !entry.is_empty())
-        .collect();
-    // Fewer entries than proxies: the request did not come through them all, so no
-    // entry can be trusted.
-    forwarded
-        .len()
-        .checked_sub(hops)
-        .and_then(|index| forwarded.get(index))
-        .and_then(|entry| entry.parse().ok())
-        .unwrap_or(peer)
+        .filter_map(|value| value.to_str().ok());
+    palaute_core::rate_limit::client_address(forwarded, peer, hops)
 }
 
 fn rate_limited(limited: Limited) -> Response {

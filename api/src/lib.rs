@@ -14,7 +14,6 @@ mod loaders;
 mod mutation;
 mod oidc;
 mod query;
-mod rate_limit;
 mod reply_templates;
 pub mod request_shape;
 mod resident;

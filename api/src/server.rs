@@ -3,7 +3,6 @@
 //! `max_connections` connections are served at once (more wait in the listen queue),
 //! and each request carries the peer address for rate limiting.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -16,9 +15,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
 use tracing::debug;
 
-/// The address of the TCP peer, put into every request's extensions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerAddress(pub SocketAddr);
+/// The address of the TCP peer, put into every request's extensions (core's type, so
+/// that every door can read it).
+pub use palaute_core::rate_limit::PeerAddress;
 
 /// Put into every request's extensions for a connection that may outlive its HTTP
 /// part (a WebSocket): holding it keeps the connection's place under

@@ -4,12 +4,14 @@
 //! the vocabulary (cases, references, channels, languages, statuses), the organisation
 //! model that routing and notification work against, and the settings shape.
 
+pub mod attachment;
 pub mod calendar;
 pub mod case;
 pub mod deadlines;
 pub mod email;
 pub mod i18n;
 pub mod org;
+pub mod rate_limit;
 pub mod reply_template;
 pub mod settings;
 pub mod staff;

@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+mod attachments;
 mod live;
 mod mail;
 mod oidc;
 mod open311;
 
+pub use attachments::AttachmentSettings;
 pub use live::LiveSettings;
 pub use mail::{ImapSettings, MailSettings};
 pub use oidc::{OIDC_ALGORITHMS, OidcSettings};
@@ -55,6 +57,8 @@ pub struct Settings {
     pub open311: Open311Settings,
     /// The email door.
     pub mail: MailSettings,
+    /// Files sent with feedback (Open311 media, email attachments).
+    pub attachments: AttachmentSettings,
 }
 
 /// What residents may do with their own case.
@@ -201,6 +205,7 @@ impl Default for Settings {
             residents: ResidentSettings::default(),
             open311: Open311Settings::default(),
             mail: MailSettings::default(),
+            attachments: AttachmentSettings::default(),
         }
     }
 }

@@ -13,7 +13,61 @@ fn singular(plural: &str) -> &str {
         "formats" => "format",
         "attributes" => "attribute",
         "values" => "value",
+        "media_urls" => "media_url",
+        "tasks" => "task",
         _ => "item",
+    }
+}
+
+/// The order of an element's children where the specification (or Helsinki's
+/// extension) gives one; other fields follow in alphabetical order.
+fn field_order(element: &str) -> &'static [&'static str] {
+    match element {
+        "request" => &[
+            "service_request_id",
+            "token",
+            "status",
+            "status_notes",
+            "service_name",
+            "service_code",
+            "description",
+            "agency_responsible",
+            "service_notice",
+            "requested_datetime",
+            "updated_datetime",
+            "expected_datetime",
+            "address",
+            "address_id",
+            "zipcode",
+            "lat",
+            "long",
+            "media_url",
+            "media_urls",
+            "extended_attributes",
+            "account_id",
+        ],
+        "service" => &[
+            "service_code",
+            "service_name",
+            "description",
+            "metadata",
+            "type",
+            "keywords",
+            "group",
+        ],
+        "service_definition" => &["service_code", "attributes"],
+        "extended_attributes" => &["detailed_status", "title", "tasks"],
+        "task" => &[
+            "task_created",
+            "task_modified",
+            "owner_name",
+            "task_type",
+            "task_state",
+        ],
+        "error" => &["code", "description"],
+        "discovery" => &["changeset", "contact", "key_service", "endpoints"],
+        "endpoint" => &["specification", "url", "changeset", "type", "formats"],
+        _ => &[],
     }
 }
 
@@ -42,7 +96,15 @@ fn element(out: &mut String, name: &str, value: &Value) {
         }
         Value::Object(fields) => {
             open(out, name);
-            for (field, value) in fields {
+            let order = field_order(name);
+            let mut ordered: Vec<(&String, &Value)> = fields.iter().collect();
+            ordered.sort_by_key(|(field, _)| {
+                order
+                    .iter()
+                    .position(|known| known == field)
+                    .unwrap_or(order.len())
+            });
+            for (field, value) in ordered {
                 element(out, field, value);
             }
             close(out, name);
@@ -100,6 +162,14 @@ mod tests {
             document("services", &services),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<services><service>\
              <service_name>Kadut &amp; &lt;tiet&gt;</service_name></service><service><group/></service></services>\n"
+        );
+        let requests =
+            json!([{ "zipcode": null, "status": "open", "service_request_id": "HEL-1" }]);
+        assert!(
+            document("service_requests", &requests).contains(
+                "<request><service_request_id>HEL-1</service_request_id><status>open</status><zipcode/></request>"
+            ),
+            "the specification's order"
         );
         let errors = json!([{ "code": 403, "description": "bad\u{1}key" }]);
         assert!(

@@ -32,6 +32,10 @@ pub struct NewCase {
     /// A digest of the submission's content: a reused idempotency key with other
     /// content is a conflict, not a replay.
     pub fingerprint: String,
+    /// Who sent it in, beyond the channel: the name of the API key that created it.
+    pub source: Option<String>,
+    /// Files sent with it, checked by the door; stored in the case's transaction.
+    pub attachments: Vec<crate::attachments::NewAttachment>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -68,6 +72,8 @@ impl From<palaute_core::Submission> for NewCase {
             }),
             idempotency_key: submission.idempotency_key,
             fingerprint: submission.fingerprint,
+            source: None,
+            attachments: Vec::new(),
         }
     }
 }
@@ -123,6 +129,8 @@ pub struct CaseRecord {
     /// routing, and for cases routed before deadlines existed).
     pub first_reply_due_at: Option<DateTime<Utc>>,
     pub due_at: Option<DateTime<Utc>>,
+    /// The name of the API key that created the case, if one did.
+    pub source: Option<String>,
 }
 
 /// A resident's answer to "how well was your feedback handled?".
@@ -307,6 +315,7 @@ impl Store {
             updated_at: Set(now),
             routed_at: Set(None),
             given_category_code: Set(new_case.category_code.clone()),
+            source: Set(new_case.source.clone()),
             ..Default::default()
         };
         let inserted = case::Entity::insert(row)
@@ -326,6 +335,7 @@ impl Store {
             .await
             .context("saving contact details")?;
         }
+        crate::attachments::insert_attachments(&txn, case_id, &new_case.attachments, now).await?;
         insert_event(
             &txn,
             case_id,
@@ -451,6 +461,33 @@ impl Store {
             .await
             .context("loading a case's timeline")?;
         Ok(rows.into_iter().map(CaseEvent::from).collect())
+    }
+
+    /// The timelines of several cases, oldest first, in one query (cases without
+    /// events are left out).
+    pub async fn case_events_of(
+        &self,
+        ids: &[CaseId],
+    ) -> Result<std::collections::HashMap<CaseId, Vec<CaseEvent>>, StoreError> {
+        let mut timelines: std::collections::HashMap<CaseId, Vec<CaseEvent>> =
+            std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(timelines);
+        }
+        let rows = case_event::Entity::find()
+            .filter(case_event::Column::CaseId.is_in(ids.iter().map(|id| id.0)))
+            .order_by_asc(case_event::Column::Id)
+            .all(&self.db)
+            .await
+            .context("loading the timelines of cases")?;
+        for row in rows {
+            let case_id = CaseId(row.case_id);
+            timelines
+                .entry(case_id)
+                .or_default()
+                .push(CaseEvent::from(row));
+        }
+        Ok(timelines)
     }
 
     /// One event of a case's timeline.
@@ -870,6 +907,7 @@ impl TryFrom<case::Model> for CaseRecord {
             satisfaction,
             first_reply_due_at: row.first_reply_due_at,
             due_at: row.due_at,
+            source: row.source,
         })
     }
 }

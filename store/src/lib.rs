@@ -7,6 +7,8 @@
 //! `Store::reassign_case`); a staff decision and the training example it makes are one
 //! transaction too.
 
+mod api_keys;
+mod attachments;
 mod cases;
 mod changes;
 mod db;
@@ -30,6 +32,8 @@ mod staff;
 mod stats;
 mod workflow;
 
+pub use api_keys::ApiKeyRecord;
+pub use attachments::{AttachmentFile, AttachmentInfo, NewAttachment};
 pub use cases::{
     CaseEvent, CaseRecord, ContactDetails, EmailKind, Location, NewCase, NewEmail, Routing,
     RoutingRecorded, Satisfaction, Submitted,

@@ -31,6 +31,8 @@ async fn submit(store: &Store, description: &str) {
         location: None,
         idempotency_key: None,
         fingerprint: description.into(),
+        source: None,
+        attachments: Vec::new(),
     };
     store
         .submit_case(case, 5, palaute_store::now())

@@ -45,6 +45,8 @@ async fn submit(store: &Store, description: &str, category: Option<&str>) -> Cas
                 location: None,
                 idempotency_key: None,
                 fingerprint: description.into(),
+                source: None,
+                attachments: Vec::new(),
             },
             3,
             Utc::now(),

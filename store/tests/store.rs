@@ -36,6 +36,8 @@ fn feedback(description: &str) -> NewCase {
         location: None,
         idempotency_key: None,
         fingerprint: description.into(),
+        source: None,
+        attachments: Vec::new(),
     }
 }
 

@@ -91,6 +91,11 @@ impl TestApp {
         response.json().await.expect("a JSON response")
     }
 
+    /// The app's database, for the CLI run against it.
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     /// A connection of the test's own to the app's database.
     pub async fn store(&self) -> palaute_store::Store {
         palaute_store::Store::connect(&self._database.url, 2)

@@ -55,6 +55,9 @@ pub struct Model {
     pub first_reply_warning_at: Option<DateTimeUtc>,
     pub due_at: Option<DateTimeUtc>,
     pub due_warning_at: Option<DateTimeUtc>,
+    /// Who sent the case in, beyond its channel: the name of the API key that created
+    /// it ("config" for a key from settings); NULL for the doors without keys.
+    pub source: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

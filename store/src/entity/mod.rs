@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod case;
+pub mod case_attachment;
 pub mod case_contact;
 pub mod case_deadline_notice;
 pub mod case_event;
@@ -15,6 +16,7 @@ pub mod email_suppression;
 pub mod inbound_mail;
 pub mod index_queue;
 pub mod job;
+pub mod open311_api_key;
 pub mod recipient_throttle;
 pub mod reference_counter;
 pub mod reply_template;

@@ -12,6 +12,8 @@ mod m20261201_000006_deadlines;
 mod m20261201_000007_case_relations;
 mod m20261201_000008_resident_answers;
 mod m20261201_000009_reply_templates;
+mod m20261201_000010_api_keys;
+mod m20261201_000011_attachments;
 mod m20261201_000012_inbound_mail;
 
 pub struct Migrator;
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_case_relations::Migration),
             Box::new(m20261201_000008_resident_answers::Migration),
             Box::new(m20261201_000009_reply_templates::Migration),
+            Box::new(m20261201_000010_api_keys::Migration),
+            Box::new(m20261201_000011_attachments::Migration),
             Box::new(m20261201_000012_inbound_mail::Migration),
         ]
     }

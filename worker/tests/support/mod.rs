@@ -154,6 +154,8 @@ pub fn feedback(description: &str, email: Option<&str>) -> NewCase {
         location: None,
         idempotency_key: None,
         fingerprint: description.to_owned(),
+        source: None,
+        attachments: Vec::new(),
     }
 }
 

@@ -1,5 +1,6 @@
-//! How fast one client may go: a token bucket per key (client address or staff
-//! token), kept in memory by each API process.
+//! How fast one client may go: a token bucket per key (client address, staff token),
+//! kept in memory by each process. Every door (GraphQL, Open311) takes its limits from
+//! here, and finds the client's address the same way ([`client_address`]).
 //!
 //! The bucket is the generic cell rate algorithm: a key stores only the time at which
 //! its bucket would be full again, so a check is one map lookup and no timer runs.
@@ -8,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -121,6 +122,39 @@ pub fn client_key(address: IpAddr) -> IpAddr {
     }
 }
 
+/// The address of the TCP peer, put into every request's extensions by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddress(pub SocketAddr);
+
+/// The client's address: the peer's, or behind `hops` trusted reverse proxies the
+/// `X-Forwarded-For` entry that the outermost of them added (entries further left are
+/// the client's own word). `forwarded` holds the values of every `X-Forwarded-For`
+/// header line, in order.
+pub fn client_address<'a>(
+    forwarded: impl IntoIterator<Item = &'a str>,
+    peer: Option<IpAddr>,
+    hops: usize,
+) -> IpAddr {
+    let peer = peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    if hops == 0 {
+        return peer;
+    }
+    let entries: Vec<&str> = forwarded
+        .into_iter()
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    // Fewer entries than proxies: the request did not come through them all, so no
+    // entry can be trusted.
+    entries
+        .len()
+        .checked_sub(hops)
+        .and_then(|index| entries.get(index))
+        .and_then(|entry| entry.parse().ok())
+        .unwrap_or(peer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +213,23 @@ mod tests {
             client_key(mapped),
             "192.0.2.7".parse::<IpAddr>().expect("ip")
         );
+    }
+
+    #[test]
+    fn the_client_is_the_entry_the_trusted_proxies_added() {
+        let peer: IpAddr = "10.0.0.2".parse().expect("ip");
+        let ip = |text: &str| text.parse::<IpAddr>().expect("ip");
+        // No trusted proxy: the header is the client's own word and is ignored.
+        assert_eq!(client_address(["203.0.113.9"], Some(peer), 0), peer);
+        // One proxy appends the address it saw; whatever the client wrote stays left.
+        let one = ["198.51.100.1, 203.0.113.7"];
+        assert_eq!(client_address(one, Some(peer), 1), ip("203.0.113.7"));
+        // Two proxies, the header split over two lines.
+        let two = ["198.51.100.1, 203.0.113.7", "10.0.0.1"];
+        assert_eq!(client_address(two, Some(peer), 2), ip("203.0.113.7"));
+        // Fewer entries than proxies, or garbage: the peer.
+        assert_eq!(client_address(one, Some(peer), 5), peer);
+        assert_eq!(client_address(["not an address"], Some(peer), 1), peer);
+        assert_eq!(client_address([], Some(peer), 1), peer);
     }
 }
