@@ -856,6 +856,40 @@ async fn extensions_locale_filters_and_tokens(database: TestDatabase) {
     app.stop().await;
 }
 
+/// The Python client of tests/open311_client.py, written against the GeoReport v2
+/// specification, against a real server; its JSON answers are checked against the
+/// JSON Schemas in tests/open311_schemas/.
+async fn a_python_client_written_against_the_spec_works(database: TestDatabase) {
+    let ready = tokio::process::Command::new("python3")
+        .args(["-c", "import requests, jsonschema"])
+        .output()
+        .await;
+    if !ready.as_ref().is_ok_and(|output| output.status.success()) {
+        let why = "python3 with requests and jsonschema is not installed (pip install requests jsonschema)";
+        assert!(!palaute_testkit::in_ci(), "{why}; CI must have them");
+        eprintln!("skipping the Python Open311 client: {why}");
+        return;
+    }
+    let app = spawn(database).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/open311_client.py");
+    let output = tokio::process::Command::new("python3")
+        .arg(script)
+        .arg(format!("{}/open311/v2", app.base_url))
+        .arg(API_KEY)
+        .output()
+        .await
+        .expect("running python3");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the client failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+    println!("{}", stdout.trim());
+    app.stop().await;
+}
+
 on_every_backend!(
     discovery_and_services_list_the_categories,
     a_service_request_becomes_a_case_and_reads_back_without_contact,
@@ -864,4 +898,5 @@ on_every_backend!(
     submissions_are_rate_limited_per_client_address,
     media_files_are_kept_with_the_case_and_served_safely,
     extensions_locale_filters_and_tokens,
+    a_python_client_written_against_the_spec_works,
 );
