@@ -82,9 +82,16 @@ impl Dovecot {
             );
             return None;
         };
+        // Under root the mail runs as nobody, who must reach its home: /tmp, whatever
+        // TMPDIR says (short, too, for the sockets' paths).
+        let parent = if id("-u") == "0" {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
         let directory = tempfile::Builder::new()
             .prefix("palaute-dovecot-")
-            .tempdir()
+            .tempdir_in(parent)
             .expect("creating the dovecot folder");
         let port = free_port();
         let tls_port = options.tls.then(free_port);
