@@ -68,6 +68,22 @@ async fn each_message_is_ingested_once_and_moved_through_a_failure_and_a_restart
         restarted.elapsed()
     );
 
+    // Idle in IDLE on the new connection (poll_seconds is 30): a new message wakes it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let appended = Instant::now();
+    dovecot.append("INBOX", &message(30)).await;
+    recorder.wait_for(31).await;
+    assert!(
+        appended.elapsed() < Duration::from_secs(10),
+        "IDLE announced the new message, no poll did: {:?}",
+        appended.elapsed()
+    );
+    wait_for_counts(&dovecot, 0, 31).await;
+    eprintln!(
+        "a message appended during IDLE was taken {:?} after",
+        appended.elapsed()
+    );
+
     stop.send(true).unwrap();
     let stopped = tokio::time::timeout(Duration::from_secs(5), poller)
         .await
@@ -75,11 +91,11 @@ async fn each_message_is_ingested_once_and_moved_through_a_failure_and_a_restart
         .expect("the poller task does not panic");
     stopped.expect("the poller ends with Ok on shutdown");
 
-    recorder.assert_each_taken_once(0..30);
+    recorder.assert_each_taken_once(0..31);
     let processed = message_ids(&dovecot.messages(PROCESSED));
     assert_eq!(
         processed,
-        expected_ids(0..30),
+        expected_ids(0..31),
         "Processed holds every message"
     );
     assert!(dovecot.messages("INBOX").is_empty());
