@@ -18,6 +18,13 @@
 //! with a capped exponential backoff; only the shutdown signal (or its sender going
 //! away) ends [`run_poller`], and promptly: it is watched while connecting, waiting,
 //! idling and between messages (an `ingest` call in progress is let finish).
+//!
+//! What `ingest` answers decides the message's fate: `Ok` for every message it has dealt
+//! with for good, including those it sets aside or refuses for good (noise, too large),
+//! and `Err` only for what may succeed later (the database away), since an `Err` keeps
+//! the message in the mailbox to be tried again. One poller per mailbox: two would each
+//! fetch a message before either moves it (harmless, as `ingest` dedupes by Message-ID,
+//! but wasteful).
 
 mod backoff;
 mod connection;
