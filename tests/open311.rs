@@ -636,6 +636,22 @@ async fn media_files_are_kept_with_the_case_and_served_safely(database: TestData
     let (status, body) = post_multipart(&app, &pothole(), &[("kuva.png", "image/png", SVG)]).await;
     assert_eq!(status, 400, "a script is not an image: {body}");
     assert!(open311_errors(&body, 400)[0].contains("media"), "{body}");
+    // A body beyond every file a request may carry is refused unread.
+    let (status, body) = post_multipart(
+        &app,
+        &pothole(),
+        &[(
+            "iso.png",
+            "image/png",
+            &[PNG, &vec![0u8; 1024 * 1024]].concat(),
+        )],
+    )
+    .await;
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        open311_errors(&body, 413)[0].contains("request body"),
+        "{body}"
+    );
     let large = [PNG, &[0u8; 5000]].concat();
     let (status, body) =
         post_multipart(&app, &pothole(), &[("iso.png", "image/png", &large)]).await;

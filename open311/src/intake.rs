@@ -8,11 +8,11 @@
 use std::collections::HashMap;
 
 use axum::Extension;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use futures::StreamExt;
 use palaute_core::attachment::{AttachmentError, safe_filename};
 use palaute_core::rate_limit::PeerAddress;
 use palaute_core::{Channel, Field, FieldErrors, RawSubmission, Submission};
@@ -29,7 +29,7 @@ pub(crate) async fn post_request_json(
     State(door): State<Open311Door>,
     peer: Option<Extension<PeerAddress>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     post_request(&door, Format::Json, peer, &headers, body).await
 }
@@ -38,7 +38,7 @@ pub(crate) async fn post_request_xml(
     State(door): State<Open311Door>,
     peer: Option<Extension<PeerAddress>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
     post_request(&door, Format::Xml, peer, &headers, body).await
 }
@@ -54,19 +54,53 @@ async fn post_request(
     format: Format,
     peer: Option<Extension<PeerAddress>>,
     headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
+    // Before the body is read: a client over its limit costs no more than this.
     if let Err(limited) =
         door.check_submission_rate(headers, peer.as_ref().map(|Extension(peer)| peer))
     {
-        return rate_limited(format, limited);
+        let mut response = rate_limited(format, limited);
+        close_connection(&mut response);
+        return response;
     }
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
-            return error(rejection.status(), format, &rejection.body_text());
-        }
-    };
+    let limit = door.inner.max_body_bytes;
+    let body =
+        match tokio::time::timeout(door.inner.body_read_timeout, read_limited(body, limit)).await {
+            Ok(Ok(BodyRead::Complete(body))) => body,
+            Ok(Ok(BodyRead::TooLarge { drained })) => {
+                let mut response = error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format,
+                    &format!("the request body is larger than {limit} bytes"),
+                );
+                if !drained {
+                    close_connection(&mut response);
+                }
+                return response;
+            }
+            Ok(Err(_)) => {
+                let mut response = error(
+                    StatusCode::BAD_REQUEST,
+                    format,
+                    "the request body could not be read",
+                );
+                close_connection(&mut response);
+                return response;
+            }
+            Err(_) => {
+                let mut response = error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format,
+                    &format!(
+                        "the request body did not arrive within {} seconds",
+                        door.inner.body_read_timeout.as_secs()
+                    ),
+                );
+                close_connection(&mut response);
+                return response;
+            }
+        };
     let posted = match read_body(door, headers, body).await {
         Ok(posted) => posted,
         Err((status, problem)) => return error(status, format, &problem),
@@ -127,6 +161,49 @@ async fn post_request(
         "account_id": null,
     }]);
     answer(StatusCode::OK, format, "service_requests", &body)
+}
+
+/// How many times the limit an oversized body is still read (and thrown away), so
+/// that a client sending a little too much reads its 413 rather than a reset
+/// connection; beyond it the connection is closed unread.
+const DRAIN_FACTOR: usize = 4;
+
+enum BodyRead {
+    Complete(Bytes),
+    /// Over the limit; `drained` says whether the whole body was read anyway.
+    TooLarge {
+        drained: bool,
+    },
+}
+
+/// A body of at most `limit` bytes; the caller bounds the time it may take.
+async fn read_limited(body: Body, limit: usize) -> Result<BodyRead, axum::Error> {
+    let drain_limit = limit.saturating_mul(DRAIN_FACTOR);
+    let mut stream = body.into_data_stream();
+    let mut collected = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > drain_limit {
+            return Ok(BodyRead::TooLarge { drained: false });
+        }
+        if seen <= limit {
+            collected.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        Ok(BodyRead::TooLarge { drained: true })
+    } else {
+        Ok(BodyRead::Complete(Bytes::from(collected)))
+    }
+}
+
+/// The body was not read to its end: the connection cannot carry another request.
+fn close_connection(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// The fields and files of a form-encoded or multipart body.

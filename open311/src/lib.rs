@@ -75,6 +75,9 @@ struct Inner {
     trusted_proxy_hops: usize,
     /// How many files a request may carry, how large and of which types.
     attachments: AttachmentSettings,
+    /// The largest `POST requests` body: every file a request may carry and the form.
+    max_body_bytes: usize,
+    body_read_timeout: Duration,
 }
 
 impl Open311Door {
@@ -114,6 +117,12 @@ impl Open311Door {
                     .map(KeyedLimiter::new),
                 trusted_proxy_hops: settings.http.trusted_proxy_hops,
                 attachments: settings.attachments.clone(),
+                max_body_bytes: settings
+                    .attachments
+                    .max_total_bytes()
+                    .saturating_add(MAX_FORM_BYTES)
+                    .saturating_add(64 * 1024),
+                body_read_timeout: settings.http.body_read_timeout(),
             }),
         }
     }
@@ -164,13 +173,6 @@ impl Open311Door {
 
 /// The routes under [`PREFIX`], ready to merge into the application.
 pub fn router(door: Open311Door) -> Router {
-    // Room for every file a request may carry, and the form around them.
-    let body_limit = door
-        .inner
-        .attachments
-        .max_total_bytes()
-        .saturating_add(MAX_FORM_BYTES)
-        .saturating_add(64 * 1024);
     Router::new()
         .route(&format!("{PREFIX}/discovery"), get(discovery_json))
         .route(&format!("{PREFIX}/discovery.json"), get(discovery_json))
@@ -195,7 +197,9 @@ pub fn router(door: Open311Door) -> Router {
         )
         .route(&format!("{PREFIX}/tokens/{{file}}"), get(reading::token))
         .route(&format!("{PREFIX}/media/{{id}}"), get(media_file))
-        .layer(DefaultBodyLimit::max(body_limit))
+        // POST requests reads its body itself, after the rate limit, within
+        // `max_body_bytes` and the body read timeout; nothing else takes a body.
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(door)
 }
