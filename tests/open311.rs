@@ -426,6 +426,17 @@ async fn named_api_keys_from_the_cli_create_cases_with_their_source(database: Te
     assert_eq!(status, 200, "{body}");
     let by_key = body[0]["service_request_id"].as_str().unwrap().to_owned();
     assert_eq!(source_of(&app, &by_key).await.as_deref(), Some("city-app"));
+    let shown = app
+        .staff(
+            "query($r: String!) { case(reference: $r) { channel source } }",
+            json!({ "r": by_key }),
+        )
+        .await;
+    assert_eq!(
+        shown["data"]["case"],
+        json!({ "channel": "OPEN_311", "source": "city-app" }),
+        "{shown}"
+    );
     let (status, body) = post(&app, &pothole()).await;
     assert_eq!(status, 200, "{body}");
     let by_config = body[0]["service_request_id"].as_str().unwrap().to_owned();

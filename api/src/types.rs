@@ -218,6 +218,12 @@ impl CaseView {
         self.0.channel.into()
     }
 
+    /// Who sent the case in, beyond its channel: the name of the Open311 API key that
+    /// created it ("config" for a key from settings); null for the other doors.
+    async fn source(&self) -> Option<&str> {
+        self.0.source.as_deref()
+    }
+
     async fn title(&self) -> Option<&str> {
         self.0.title.as_deref()
     }
