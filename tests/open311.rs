@@ -696,6 +696,40 @@ async fn media_files_are_kept_with_the_case_and_served_safely(database: TestData
     assert_eq!(status, 400, "{body}");
     assert_eq!(case_count(&app).await, before);
 
+    // A case from another door keeps its files private: an email's attachments are
+    // not published through Open311.
+    let store = app.store().await;
+    let emailed = store
+        .submit_case(
+            palaute_store::NewCase {
+                channel: palaute_core::Channel::Email,
+                title: None,
+                description: "Liitteenä kuva kuopasta".into(),
+                stated_language: None,
+                category_code: Some("171".into()),
+                contact: None,
+                location: None,
+                idempotency_key: None,
+                fingerprint: "emailed".into(),
+                source: None,
+                attachments: vec![palaute_store::NewAttachment {
+                    filename: "kuva.png".into(),
+                    content_type: "image/png".into(),
+                    bytes: PNG.to_vec(),
+                }],
+            },
+            3,
+            palaute_store::now(),
+        )
+        .await
+        .expect("an emailed case");
+    let files = store.attachments_of(&[emailed.case_id]).await.unwrap();
+    let private_id = files[&emailed.case_id][0].public_id.clone();
+    let (_, read) = get_json(&app, &format!("requests/{}.json", emailed.reference)).await;
+    assert_eq!(read[0]["media_urls"], json!([]), "{read}");
+    let (status, _) = get(&app, &format!("media/{private_id}")).await;
+    assert_eq!(status, 404, "an email's attachment is not public");
+
     // A multipart request without files is an ordinary request.
     let (status, body) = post_multipart(&app, &pothole(), &[]).await;
     assert_eq!(status, 200, "{body}");

@@ -1,4 +1,6 @@
-//! `GET media/{id}`: a file sent with a service request, by its unguessable id.
+//! `GET media/{id}`: a file sent with a service request, by its unguessable id. Only
+//! files of requests made through this door are served; files that came with a case
+//! through another door (an email's attachments) are not public.
 //!
 //! Served so that no browser runs it: the type is the one its bytes showed when it
 //! was taken (and one of a few image types or PDF), `nosniff`, a sandboxing CSP, and
@@ -6,6 +8,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use palaute_core::Channel;
 use palaute_core::attachment::MediaType;
 use palaute_store::Store;
 
@@ -30,19 +33,26 @@ pub(crate) async fn serve(store: &Store, public_id: &str) -> Response {
     if !looks_like_an_id(public_id) {
         return not_found();
     }
+    let internal = |failure: palaute_store::StoreError| {
+        tracing::error!(error = %failure, "reading an open311 media file failed");
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "internal error; it has been logged",
+        )
+            .into_response()
+    };
     let file = match store.attachment(public_id).await {
         Ok(Some(file)) => file,
         Ok(None) => return not_found(),
-        Err(failure) => {
-            tracing::error!(error = %failure, "reading an open311 media file failed");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                "internal error; it has been logged",
-            )
-                .into_response();
-        }
+        Err(failure) => return internal(failure),
     };
+    // Only files sent through Open311 are published here (see `reading`).
+    match store.case_by_id(file.info.case_id).await {
+        Ok(Some(case)) if case.channel == Channel::Open311 => {}
+        Ok(_) => return not_found(),
+        Err(failure) => return internal(failure),
+    }
     let media = MediaType::from_mime(&file.info.content_type);
     let content_type = media.map_or("application/octet-stream", MediaType::mime);
     let disposition = content_disposition(

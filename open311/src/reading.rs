@@ -10,7 +10,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use palaute_core::{CaseId, CaseStatus, Language, Organisation, Reference};
+use palaute_core::{CaseId, CaseStatus, Channel, Language, Organisation, Reference};
 use palaute_store::{AttachmentInfo, CaseEvent, CaseFilter, CaseOrder, CaseRecord, StoreError};
 use serde_json::{Value, json};
 
@@ -88,9 +88,12 @@ pub(crate) fn service_request(
         .as_deref()
         .and_then(|code| organisation.unit(code));
     let location = case.location.as_ref();
+    // Files are published only for requests sent through this door: a client sending
+    // media to Open311 knows it is public; a resident's email attachments are not.
     let media_urls: Vec<String> = extras
         .files
         .get(&case.id)
+        .filter(|_| case.channel == Channel::Open311)
         .map(|files| {
             files
                 .iter()
