@@ -216,6 +216,8 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         Arc::clone(&wakeups.jobs),
     );
     let policy = Arc::new(RequestPolicy::from_settings(&settings, &schema));
+    // One budget of anonymous submissions per client, whichever door it uses.
+    let submissions = policy.submission_limiter();
     let mut auth = StaffAuth::new(Some(&token), store.clone());
     if let Some(oidc) = &settings.oidc {
         let verifier = OidcVerifier::new(oidc, Arc::clone(&organisation))
@@ -262,11 +264,12 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
     };
     let http_settings = settings.http.clone();
     // One server for every door: GraphQL, and Open311 under /open311/v2/.
-    let open311 = Open311Door::new(
+    let open311 = Open311Door::sharing_submissions(
         store.clone(),
         Arc::clone(&organisation),
         &settings,
         Arc::clone(&wakeups.jobs),
+        submissions,
     );
     let app = palaute_api::app(state).merge(palaute_open311::router(open311));
     let server = tokio::spawn(async move {

@@ -518,6 +518,15 @@ async fn submissions_are_rate_limited_per_client_address(database: TestDatabase)
     assert_eq!(status, 200);
     assert_eq!(case_count(&app).await, 3);
 
+    // One budget per client across the doors: two submissions through GraphQL, and
+    // the same client's Open311 request is over the limit.
+    for _ in 0..2 {
+        app.submit(support::street_lamp()).await;
+    }
+    let (status, body) = post(&app, &pothole()).await;
+    assert_eq!(status, 429, "{body}");
+    open311_errors(&body, 429);
+
     app.stop().await;
 }
 

@@ -19,7 +19,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use futures::{FutureExt, StreamExt};
 use palaute_core::Settings;
-use palaute_core::rate_limit::{KeyedLimiter, Limited, Quota, client_key};
+use palaute_core::rate_limit::{KeyedLimiter, Limited, Quota, client_key, submission_limiter};
 use palaute_store::Store;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
@@ -61,7 +61,8 @@ pub struct RequestPolicy {
 /// The token buckets of one API process.
 #[derive(Debug)]
 pub struct RateLimits {
-    submissions: Option<KeyedLimiter<IpAddr>>,
+    /// Shared with the other doors that take submissions (see `submission_limiter`).
+    submissions: Option<Arc<KeyedLimiter<IpAddr>>>,
     anonymous: Option<KeyedLimiter<IpAddr>>,
     staff: Option<KeyedLimiter<String>>,
     /// Tokens that failed to authenticate, per client address: once a client's bucket
@@ -92,11 +93,7 @@ impl RequestPolicy {
             anonymous_introspection: graphql.anonymous_introspection,
             trusted_proxy_hops: settings.http.trusted_proxy_hops,
             rate_limits: limits.enabled.then(|| RateLimits {
-                submissions: limiter(
-                    limits.submissions_per_minute,
-                    Duration::from_secs(60),
-                    limits.submission_burst,
-                ),
+                submissions: submission_limiter(limits),
                 anonymous: limiter(
                     limits.anonymous_requests_per_second,
                     Duration::from_secs(1),
@@ -114,6 +111,14 @@ impl RequestPolicy {
                 ),
             }),
         }
+    }
+}
+
+impl RequestPolicy {
+    /// The bucket of anonymous submissions per client address, for the other doors
+    /// that take submissions (Open311): one budget per client across the doors.
+    pub fn submission_limiter(&self) -> Option<Arc<KeyedLimiter<IpAddr>>> {
+        self.rate_limits.as_ref()?.submissions.clone()
     }
 }
 

@@ -10,8 +10,10 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::settings::RateLimitSettings;
 
 /// Keys kept before full buckets are swept out.
 const SWEEP_ABOVE: usize = 10_000;
@@ -120,6 +122,22 @@ pub fn client_key(address: IpAddr) -> IpAddr {
             }
         },
     }
+}
+
+/// The bucket of anonymous submissions per client address that `[rate_limits]` sets:
+/// `submissions_per_minute` after `submission_burst`; `None` when limits are off or
+/// the rate is 0. One is shared by every door that takes submissions (GraphQL,
+/// Open311), so a client has one budget whichever door it uses.
+pub fn submission_limiter(limits: &RateLimitSettings) -> Option<Arc<KeyedLimiter<IpAddr>>> {
+    if !limits.enabled {
+        return None;
+    }
+    Quota::new(
+        limits.submissions_per_minute,
+        Duration::from_secs(60),
+        limits.submission_burst,
+    )
+    .map(|quota| Arc::new(KeyedLimiter::new(quota)))
 }
 
 /// The address of the TCP peer, put into every request's extensions by the server.

@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, SecondsFormat, Utc};
 use palaute_core::rate_limit::{
-    KeyedLimiter, Limited, PeerAddress, Quota, client_address, client_key,
+    KeyedLimiter, Limited, PeerAddress, client_address, client_key, submission_limiter,
 };
 use palaute_core::settings::AttachmentSettings;
 use palaute_core::token::{api_token_hash, constant_time_eq};
@@ -70,8 +70,9 @@ struct Inner {
     max_attempts: i32,
     /// Woken after a new case, so the worker routes it at once.
     jobs: Arc<Notify>,
-    /// `[rate_limits]` submissions per client address; `None` when limits are off.
-    submissions: Option<KeyedLimiter<IpAddr>>,
+    /// `[rate_limits]` submissions per client address, shared with the GraphQL door
+    /// when the application gives it; `None` when limits are off.
+    submissions: Option<Arc<KeyedLimiter<IpAddr>>>,
     trusted_proxy_hops: usize,
     /// How many files a request may carry, how large and of which types.
     attachments: AttachmentSettings,
@@ -81,11 +82,25 @@ struct Inner {
 }
 
 impl Open311Door {
+    /// The door with a submissions bucket of its own.
     pub fn new(
         store: Store,
         organisation: Arc<Organisation>,
         settings: &Settings,
         jobs: Arc<Notify>,
+    ) -> Self {
+        let submissions = submission_limiter(&settings.rate_limits);
+        Self::sharing_submissions(store, organisation, settings, jobs, submissions)
+    }
+
+    /// The door taking submissions from `submissions`, the bucket the other doors use
+    /// (`palaute_api::RequestPolicy::submission_limiter`): one budget per client.
+    pub fn sharing_submissions(
+        store: Store,
+        organisation: Arc<Organisation>,
+        settings: &Settings,
+        jobs: Arc<Notify>,
+        submissions: Option<Arc<KeyedLimiter<IpAddr>>>,
     ) -> Self {
         let key_hashes = settings
             .open311
@@ -95,7 +110,6 @@ impl Open311Door {
             .filter(|key| !key.is_empty())
             .map(api_token_hash)
             .collect();
-        let limits = &settings.rate_limits;
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -104,17 +118,7 @@ impl Open311Door {
                 public_url: settings.public_url.trim_end_matches('/').to_owned(),
                 max_attempts: settings.worker.max_attempts,
                 jobs,
-                submissions: limits
-                    .enabled
-                    .then(|| {
-                        Quota::new(
-                            limits.submissions_per_minute,
-                            Duration::from_secs(60),
-                            limits.submission_burst,
-                        )
-                    })
-                    .flatten()
-                    .map(KeyedLimiter::new),
+                submissions,
                 trusted_proxy_hops: settings.http.trusted_proxy_hops,
                 attachments: settings.attachments.clone(),
                 max_body_bytes: settings
