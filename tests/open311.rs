@@ -960,6 +960,44 @@ async fn a_python_client_written_against_the_spec_works(database: TestDatabase) 
     app.stop().await;
 }
 
+/// `GET requests` with files and `extensions=true` loads a page's files and timelines
+/// in one query each: 2 or 12 requests cost the same statements.
+async fn a_page_of_requests_costs_the_same_for_few_and_many(database: TestDatabase) {
+    let app = spawn(database).await;
+    let mut costs = Vec::new();
+    for (posted, listed) in [(2, 2), (10, 12)] {
+        for _ in 0..posted {
+            let (status, body) =
+                post_multipart(&app, &pothole(), &[("kuva.png", "image/png", PNG)]).await;
+            assert_eq!(status, 200, "{body}");
+            // Routed before measuring, so the worker is idle.
+            let reference = body[0]["service_request_id"].as_str().unwrap();
+            app.wait_for_status(reference, &["ROUTED", "NEEDS_TRIAGE"])
+                .await;
+        }
+        // The counter is the whole server's, background work included: the least of
+        // a few runs is the request's own cost.
+        let mut least = u64::MAX;
+        for _ in 0..8 {
+            let before = app.statements_run();
+            let (status, page) = get_json(&app, "requests.json?extensions=true&locale=en").await;
+            least = least.min(app.statements_run() - before);
+            assert_eq!(status, 200, "{page}");
+            assert_eq!(page.as_array().unwrap().len(), listed, "{page}");
+            assert!(page[0]["media_url"].is_string(), "{page}");
+        }
+        costs.push(least);
+    }
+    println!("statements for a page of 2 and of 12 requests: {costs:?}");
+    // A query per request would add 20 or more; two are allowed for a background poll
+    // landing inside every timed request.
+    assert!(
+        costs[1] <= costs[0] + 2,
+        "statements for 2 and 12: {costs:?}"
+    );
+    app.stop().await;
+}
+
 on_every_backend!(
     discovery_and_services_list_the_categories,
     a_service_request_becomes_a_case_and_reads_back_without_contact,
@@ -969,4 +1007,5 @@ on_every_backend!(
     media_files_are_kept_with_the_case_and_served_safely,
     extensions_locale_filters_and_tokens,
     a_python_client_written_against_the_spec_works,
+    a_page_of_requests_costs_the_same_for_few_and_many,
 );
