@@ -93,9 +93,18 @@ pub enum Command {
     /// Service figures (volume, times to route, reply and resolve, routing
     /// corrections) for the cases created in a range, as CSV or JSON.
     Stats(StatsArgs),
-    /// Service figures (volume, times to route, reply and resolve, routing
-    /// corrections) for the cases created in a range, as CSV or JSON.
-    Stats(StatsArgs),
+    /// Take one raw email (RFC 5322) from FILE or `-` (standard input), as an MTA pipe
+    /// does: it becomes a case, joins one, or is set aside as noise. Exits 0 when the
+    /// message is kept, whatever it became, and prints what that was.
+    IngestMail {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Inbound email as kept: counts by outcome, lists, and the raw message.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
@@ -270,6 +279,29 @@ pub struct EvalRoutingArgs {
     /// (default: the model's, 0.5 with a category prior and 0 without).
     #[arg(long, value_name = "POWER")]
     pub class_balance: Option<f32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// How many inbound emails ended each way (set aside: by reason).
+    Counts,
+    /// Inbound emails, newest first: id, received, source, outcome, reason, case,
+    /// sender, size and subject, tab-separated.
+    List {
+        /// Only those set aside (auto-replies, bounces, receipts, complaints, unreadable).
+        #[arg(long)]
+        set_aside: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        /// Only those with a smaller id (the next page).
+        #[arg(long, value_name = "ID")]
+        before: Option<i64>,
+    },
+    /// Print one inbound email exactly as it arrived.
+    Show {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
 }
 
 /// A token label: one line, at most 100 characters.

@@ -68,6 +68,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await?;
             outcome?;
         }
+        Command::IngestMail { file } => {
+            let settings = settings()?;
+            let (store, organisation) = runtime::open_store(&settings).await?;
+            let outcome =
+                crate::mail_channel::ingest(store.clone(), organisation, &settings, &file).await;
+            store.close().await?;
+            outcome?;
+        }
+        Command::Mail { command } => {
+            let (store, _) = runtime::open_store(&settings()?).await?;
+            let outcome = crate::mail_channel::mail(&store, &command).await;
+            store.close().await?;
+            outcome?;
+        }
         Command::Stats(args) => {
             let (store, _) = runtime::open_store(&settings()?).await?;
             let outcome = crate::stats::run(&store, &args).await;

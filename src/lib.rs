@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod eval_language;
 pub mod eval_routing;
+pub mod mail_channel;
 pub mod routing_models;
 pub mod runtime;
 pub mod staff_accounts;

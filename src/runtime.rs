@@ -11,6 +11,7 @@ use palaute_api::{
 };
 use palaute_core::settings::MIN_ADMIN_TOKEN_CHARS;
 use palaute_core::{Organisation, Settings};
+use palaute_mail::intake::MailIntake;
 use palaute_open311::Open311Door;
 use palaute_search_index::{IndexError, SearchIndex};
 use palaute_store::Store;
@@ -74,7 +75,10 @@ pub fn worker_runner(
         settings.worker.clone(),
         settings.routing.clone(),
         pipeline,
-        EmailSender::new(store.clone(), mailer),
+        match &settings.mail.inbound_address {
+            Some(inbound) => EmailSender::new(store.clone(), mailer).with_answers_to(inbound),
+            None => EmailSender::new(store.clone(), mailer),
+        },
         wakeups,
     );
     // Every process using a SQLite file is on this machine: a dead one's jobs can be
@@ -271,7 +275,21 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         Arc::clone(&wakeups.jobs),
         submissions,
     );
-    let app = palaute_api::app(state).merge(palaute_open311::router(open311));
+    let intake = MailIntake::new(
+        store.clone(),
+        Arc::clone(&organisation),
+        &settings,
+        Some(Arc::clone(&wakeups.jobs)),
+    );
+    if run_worker && let Some(imap) = settings.mail.imap.clone() {
+        background.push(spawn_mailbox_poller(intake.clone(), imap, stopped.clone()));
+    }
+    let app = palaute_api::app(state)
+        .merge(palaute_open311::router(open311))
+        .merge(palaute_mail::webhook::router(
+            intake,
+            settings.mail.webhook_secret.clone(),
+        ));
     let server = tokio::spawn(async move {
         palaute_api::serve_http(listener, app, &http_settings, shutdown).await
     });
@@ -316,12 +334,39 @@ pub async fn serve(settings: Settings, run_worker: bool) -> anyhow::Result<()> {
 pub async fn worker(settings: Settings) -> anyhow::Result<()> {
     let (store, organisation) = open_store(&settings).await?;
     let (stop, stopped) = watch::channel(false);
-    let runner = worker_runner(&settings, &store, organisation, Wakeups::default())?;
-    let task = tokio::spawn(runner.run(stopped));
+    let wakeups = Wakeups::default();
+    let mut tasks = Vec::new();
+    if let Some(imap) = settings.mail.imap.clone() {
+        let intake = MailIntake::new(
+            store.clone(),
+            Arc::clone(&organisation),
+            &settings,
+            Some(Arc::clone(&wakeups.jobs)),
+        );
+        tasks.push(spawn_mailbox_poller(intake, imap, stopped.clone()));
+    }
+    let runner = worker_runner(&settings, &store, organisation, wakeups)?;
+    tasks.push(tokio::spawn(runner.run(stopped)));
     shutdown_signal().await;
     let _ = stop.send(true);
-    task.await.context("worker task failed")?;
+    for task in tasks {
+        task.await.context("worker task failed")?;
+    }
     Ok(())
+}
+
+/// The IMAP poller of `[mail.imap]`, part of the worker: it only stops on shutdown (or
+/// on settings that can never work, which it logs).
+fn spawn_mailbox_poller(
+    intake: MailIntake,
+    imap: palaute_core::settings::ImapSettings,
+    stopped: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(error) = intake.poll_mailbox(imap, stopped).await {
+            tracing::error!(error = format!("{error:#}"), "the imap poller stopped");
+        }
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

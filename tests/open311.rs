@@ -896,6 +896,16 @@ async fn extensions_locale_filters_and_tokens(database: TestDatabase) {
     assert_eq!(ids(&close), vec![near.clone()]);
     let (_, wide) = get_json(&app, "requests.json?lat=60.17&long=24.94&radius=20000").await;
     assert_eq!(ids(&wide).len(), 2, "{wide}");
+    let (_, by_ids) = get_json(
+        &app,
+        &format!("requests.json?service_request_id={far},{near},{far},nonsense"),
+    )
+    .await;
+    assert_eq!(
+        ids(&by_ids),
+        vec![far.clone(), near.clone()],
+        "in order, once"
+    );
     let (_, found) = get_json(&app, "requests.json?search=PENKKI+puistossa").await;
     assert_eq!(ids(&found), vec![far.clone()]);
     let (_, none) = get_json(

@@ -125,6 +125,60 @@ fn is_hidden_or_control(c: char) -> bool {
             | '\u{00AD}')
 }
 
+/// An inbound address split for plus-addressing (`local+tag@domain`): outbound mail
+/// of a case says `Reply-To: local+HEL-2026-000123@domain`, and a reply sent there
+/// names its case whatever its headers lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlusAddress {
+    local: String,
+    domain: String,
+}
+
+impl PlusAddress {
+    /// The bare address in `mailbox` (`Name <address>` or `address`), without any tag.
+    pub fn of(mailbox: &str) -> Option<Self> {
+        let address = bare_address(mailbox)?;
+        let (local, domain) = address.rsplit_once('@')?;
+        let local = local.split('+').next().unwrap_or(local);
+        (!local.is_empty() && !domain.is_empty()).then(|| Self {
+            local: local.to_ascii_lowercase(),
+            domain: domain.to_ascii_lowercase(),
+        })
+    }
+
+    /// The address without any tag.
+    pub fn untagged(&self) -> String {
+        format!("{}@{}", self.local, self.domain)
+    }
+
+    /// The address that carries `reference`: where replies about that case go.
+    pub fn for_case(&self, reference: &crate::Reference) -> String {
+        format!("{}+{}@{}", self.local, reference, self.domain)
+    }
+
+    /// The case reference a recipient address carries, if it is this one with a tag.
+    pub fn reference_in(&self, recipient: &str) -> Option<crate::Reference> {
+        let (local, domain) = recipient.trim().rsplit_once('@')?;
+        let (base, tag) = local.split_once('+')?;
+        if !base.eq_ignore_ascii_case(&self.local) || !domain.eq_ignore_ascii_case(&self.domain) {
+            return None;
+        }
+        crate::Reference::parse(tag).ok()
+    }
+}
+
+/// The bare, lowercased address in `Name <address>` or `address`, if it is one
+/// palaute can write to.
+pub fn bare_address(mailbox: &str) -> Option<String> {
+    let inner = match (mailbox.rfind('<'), mailbox.rfind('>')) {
+        (Some(open), Some(close)) if open < close => mailbox.get(open + 1..close)?,
+        _ => mailbox,
+    };
+    EmailAddress::parse(inner.trim())
+        .ok()
+        .map(|address| address.as_str().to_lowercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

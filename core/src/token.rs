@@ -102,6 +102,21 @@ fn keystream(key: &str, reference: &str, len: usize) -> Vec<u8> {
     out
 }
 
+/// The idempotency key of the case an inbound email makes: one case per message,
+/// however often it is delivered, and (since the key seals the case's tracking token)
+/// the token can be recovered for the acknowledgement the resident is emailed.
+pub fn mail_idempotency_key(message_key: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"palaute-inbound-mail\0");
+    hasher.update(message_key.as_bytes());
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("mail:{digest}")
+}
+
 /// The hash under which an idempotency key is stored (salted apart from the seal).
 pub fn idempotency_key_hash(key: &str) -> String {
     let mut hasher = Sha256::new();

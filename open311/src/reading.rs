@@ -514,18 +514,14 @@ async fn list_requests(door: &Open311Door, format: Format, query: Option<&str>) 
     let store = &door.inner.store;
     let most = usize::try_from(MAX_LISTED).unwrap_or(usize::MAX);
     if let Some(ids) = given(&parameters, "service_request_id") {
-        let mut cases = Vec::new();
-        for reference in ids.split(',').take(most).filter_map(reference) {
-            match store.case_by_reference(&reference).await {
-                Ok(Some(case)) => cases.push(case),
-                Ok(None) => {}
-                Err(failure) => {
-                    tracing::error!(error = %failure, "reading open311 service requests failed");
-                    return internal_error(format);
-                }
+        let references: Vec<Reference> = ids.split(',').take(most).filter_map(reference).collect();
+        return match store.cases_by_references(&references).await {
+            Ok(cases) => requests_answer(door, format, &cases, shown).await,
+            Err(failure) => {
+                tracing::error!(error = %failure, "reading open311 service requests failed");
+                internal_error(format)
             }
-        }
-        return requests_answer(door, format, &cases, shown).await;
+        };
     }
     let (filter, near) = match (list_filter(&parameters), Near::from_parameters(&parameters)) {
         (Ok(filter), Ok(near)) => (filter, near),

@@ -386,6 +386,32 @@ impl Store {
             .transpose()
     }
 
+    /// The cases with these references, in the order given (each once); unknown
+    /// references are skipped. One query.
+    pub async fn cases_by_references(
+        &self,
+        references: &[Reference],
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        if references.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<String> = references.iter().map(ToString::to_string).collect();
+        let rows = case::Entity::find()
+            .filter(case::Column::Reference.is_in(wanted.iter().cloned()))
+            .all(&self.db)
+            .await
+            .context("loading cases by reference")?;
+        let mut by_reference: std::collections::HashMap<String, case::Model> = rows
+            .into_iter()
+            .map(|row| (row.reference.clone(), row))
+            .collect();
+        wanted
+            .iter()
+            .filter_map(|reference| by_reference.remove(reference))
+            .map(CaseRecord::try_from)
+            .collect()
+    }
+
     /// The case, if `token` is the one its submitter was given; `None` otherwise,
     /// without telling a wrong token from an unknown reference.
     pub async fn case_for_resident(

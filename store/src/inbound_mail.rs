@@ -244,6 +244,37 @@ impl Store {
         }))
     }
 
+    /// The tracking token of a case made from an inbound email, recovered from the
+    /// seal its message's idempotency key made, for the link in its acknowledgement.
+    pub async fn mailed_case_tracking_token(
+        &self,
+        case_id: CaseId,
+    ) -> Result<Option<String>, StoreError> {
+        let key: Option<String> = inbound_mail::Entity::find()
+            .select_only()
+            .column(inbound_mail::Column::MessageKey)
+            .filter(inbound_mail::Column::CaseId.eq(case_id.0))
+            .filter(inbound_mail::Column::Disposition.eq(MailDisposition::NewCase.code()))
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .context("finding the email a case was made from")?;
+        let Some(message_key) = key else {
+            return Ok(None);
+        };
+        let Some(case) = case::Entity::find_by_id(case_id.0)
+            .one(&self.db)
+            .await
+            .context("loading a mailed case")?
+        else {
+            return Ok(None);
+        };
+        let idempotency_key = palaute_core::token::mail_idempotency_key(&message_key);
+        Ok(case.sealed_tracking_token.as_deref().and_then(|sealed| {
+            palaute_core::token::unseal_with_key(sealed, &idempotency_key, &case.reference)
+        }))
+    }
+
     /// True when resident mail no longer goes to `address` (it bounced for good).
     pub async fn is_suppressed(&self, address: &str) -> Result<bool, StoreError> {
         Ok(

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use palaute_core::Language;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
 
+use crate::cases::insert_event;
 use crate::db::Store;
 use crate::entity::email;
 use crate::error::{DbContext, StoreError};
@@ -99,29 +101,51 @@ impl Store {
     }
 
     /// Records a delivery error on an email still pending; `permanent` marks it failed
-    /// for good. An email another worker delivered meanwhile is left as sent.
+    /// for good and says so on its case's timeline. An email another worker delivered
+    /// meanwhile is left as sent.
     pub async fn record_email_error(
         &self,
         id: i64,
         error: &str,
         permanent: bool,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut update = email::Entity::update_many().col_expr(
-            email::Column::LastError,
-            Expr::value(error.chars().take(2000).collect::<String>()),
-        );
+        let error: String = error.chars().take(2000).collect();
+        let txn = self.begin_write().await?;
+        let mut update = email::Entity::update_many()
+            .col_expr(email::Column::LastError, Expr::value(error.clone()));
         if permanent {
             update = update.col_expr(
                 email::Column::Status,
                 Expr::value(EmailStatus::Failed.code()),
             );
         }
-        update
+        let changed = update
             .filter(email::Column::Id.eq(id))
             .filter(email::Column::Status.eq(EmailStatus::Pending.code()))
-            .exec(&self.db)
+            .exec(&txn)
             .await
-            .context("recording an email error")?;
+            .context("recording an email error")?
+            .rows_affected;
+        if permanent
+            && changed > 0
+            && let Some(failed) = email::Entity::find_by_id(id)
+                .one(&txn)
+                .await
+                .context("loading a failed email")?
+            && let Some(case_id) = failed.case_id
+        {
+            insert_event(
+                &txn,
+                case_id,
+                "email_failed",
+                "system",
+                json!({ "note": error, "kind": failed.kind, "to": failed.to_address }),
+                now,
+            )
+            .await?;
+        }
+        txn.commit().await.context("committing an email error")?;
         Ok(())
     }
 }

@@ -3,7 +3,9 @@
 //! Message-ID stays the same on every attempt so a receiver can drop a duplicate.
 
 use anyhow::Context;
-use palaute_store::{ClaimedJob, EmailStatus, Store};
+use palaute_core::CaseId;
+use palaute_core::email::{PlusAddress, bare_address};
+use palaute_store::{ClaimedJob, EmailKind, EmailStatus, Store};
 use tracing::info;
 
 use crate::mail::{Delivered, Mailer, OutgoingEmail};
@@ -12,11 +14,31 @@ use crate::runner::JobError;
 pub struct EmailSender {
     store: Store,
     mailer: Mailer,
+    /// The inbound address answers go to, tagged per case; `None`: no `Reply-To`.
+    answers_to: Option<PlusAddress>,
 }
+
+/// Kinds written to residents: never sent to an address that bounced for good.
+const RESIDENT_KINDS: [EmailKind; 4] = [
+    EmailKind::Acknowledgement,
+    EmailKind::ResidentReply,
+    EmailKind::MergeNotice,
+    EmailKind::ForwardNotice,
+];
 
 impl EmailSender {
     pub fn new(store: Store, mailer: Mailer) -> Self {
-        Self { store, mailer }
+        Self {
+            store,
+            mailer,
+            answers_to: None,
+        }
+    }
+
+    /// Answers to a case's emails go to `inbound_address` tagged with its reference.
+    pub fn with_answers_to(mut self, inbound_address: &str) -> Self {
+        self.answers_to = PlusAddress::of(inbound_address);
+        self
     }
 
     pub(crate) async fn send(&self, job: &ClaimedJob) -> Result<(), JobError> {
@@ -36,6 +58,36 @@ impl EmailSender {
         if email.status != EmailStatus::Pending.code() {
             return Ok(());
         }
+        let to_resident = RESIDENT_KINDS.iter().any(|kind| kind.code() == email.kind);
+        if to_resident
+            && let Some(address) = bare_address(&email.to)
+            && self
+                .store
+                .is_suppressed(&address)
+                .await
+                .context("checking the address for bounces")?
+        {
+            info!(email = email_id, "not sent: the address bounced before");
+            self.store
+                .record_email_error(
+                    email_id,
+                    "not sent: the address bounced before",
+                    true,
+                    palaute_store::now(),
+                )
+                .await
+                .context("recording the suppressed email")?;
+            return Ok(());
+        }
+        let reply_to = match (&self.answers_to, email.case_id) {
+            (Some(answers_to), Some(case_id)) => self
+                .store
+                .case_by_id(CaseId(case_id))
+                .await
+                .context("loading the email's case")?
+                .map(|case| answers_to.for_case(&case.reference)),
+            _ => None,
+        };
         let outgoing = OutgoingEmail {
             message_id: email.message_id.clone(),
             from: email.from.clone(),
@@ -44,6 +96,7 @@ impl EmailSender {
             body_text: email.body_text.clone(),
             language: email.language,
             in_reply_to: email.in_reply_to.clone(),
+            reply_to,
         };
         match self.mailer.deliver(&outgoing).await {
             Ok(delivered) => {
@@ -61,7 +114,12 @@ impl EmailSender {
             Err(error) => {
                 let permanent = error.is_permanent();
                 self.store
-                    .record_email_error(email_id, &error.to_string(), permanent)
+                    .record_email_error(
+                        email_id,
+                        &error.to_string(),
+                        permanent,
+                        palaute_store::now(),
+                    )
                     .await
                     .context("recording the delivery error")?;
                 let error =

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use palaute_core::{CaseId, CaseStatus, Language, Organisation};
+use palaute_core::{CaseId, CaseStatus, Channel, Language, Organisation};
 use palaute_routing::router::ModelRouting;
 use palaute_routing::{CaseText, Classifier, detect_language};
 use palaute_store::{
@@ -65,6 +65,18 @@ impl Pipeline {
         let Some(case) = self.new_case(case_id).await? else {
             return Ok(());
         };
+        if case.channel == Channel::Email
+            && job.attempts < job.max_attempts.min(MAILED_TOKEN_ATTEMPTS)
+            && self.mailed_tracking_token(&case).await?.is_none()
+        {
+            // The email door keeps the message (which the token is recovered from)
+            // just after it saves the case: wait for it rather than send a link
+            // without the token.
+            return Err(JobError::transient(anyhow::anyhow!(
+                "case {} from email: its message is not recorded yet",
+                case.reference
+            )));
+        }
         let models = self.models.running().await?;
         let routing = self.decide(&case, &models);
         let emails = self
@@ -381,10 +393,15 @@ impl Pipeline {
             "{}/cases/{reference}",
             self.public_url.trim_end_matches('/')
         );
-        let tracking_url = format!(
+        let mut tracking_url = format!(
             "{}/track/{reference}",
             self.public_url.trim_end_matches('/')
         );
+        if let Some(token) = self.mailed_tracking_token(case).await? {
+            // A resident who wrote by email has no other way to get their token.
+            tracking_url.push_str("?token=");
+            tracking_url.push_str(&token);
+        }
         let category = routing
             .category_code
             .as_deref()
@@ -440,6 +457,18 @@ impl Pipeline {
         Ok(emails)
     }
 
+    /// The tracking token of a case made from an email (`None` for other channels).
+    async fn mailed_tracking_token(&self, case: &CaseRecord) -> Result<Option<String>, JobError> {
+        if case.channel != Channel::Email {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .mailed_case_tracking_token(case.id)
+            .await
+            .context("recovering a mailed case's tracking token")?)
+    }
+
     /// A new Message-ID, e.g. `hel-2026-000001.handler.c42.3f9a1b2c@palaute.hel.fi`:
     /// readable by its reference and kind, and unique by the case id and a random part
     /// (so no two cases share one, even over two databases). It is stored with the
@@ -486,6 +515,9 @@ impl Occasion {
         }
     }
 }
+
+/// How many attempts a mailed case's routing waits for its message to be recorded.
+const MAILED_TOKEN_ATTEMPTS: i32 = 3;
 
 fn case_id_of(job: &ClaimedJob) -> Result<CaseId, JobError> {
     job.payload

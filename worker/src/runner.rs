@@ -431,7 +431,10 @@ impl Runner {
         match job.kind {
             Some(JobKind::SendEmail) => {
                 if let Some(email_id) = job.payload.get("email_id").and_then(|v| v.as_i64())
-                    && let Err(error) = self.store.record_email_error(email_id, message, true).await
+                    && let Err(error) = self
+                        .store
+                        .record_email_error(email_id, message, true, palaute_store::now())
+                        .await
                 {
                     error!(email = email_id, error = %error, "could not mark an email failed");
                 }

@@ -9,6 +9,11 @@ pub struct MailSettings {
     /// with the case reference as a plus-address (`palaute+HEL-2026-000001@…`). Unset:
     /// `mail_from`.
     pub inbound_address: Option<String>,
+    /// Other addresses whose mail is the city's feedback (aliases that forward to the
+    /// inbound mailbox). Mail that would start a new case must be addressed (To, Cc,
+    /// Delivered-To) to one of these, the inbound address or `mail_from`; other mail is
+    /// set aside as `not_addressed_to_us`. Replies that name a case are always read.
+    pub accepted_addresses: Vec<String>,
     /// Shared secret of `POST /inbound/email`: the request carries it as a bearer token,
     /// or signs the body with it (`X-Palaute-Signature: sha256=<hex HMAC-SHA256>`).
     /// Unset (the default): the webhook answers 404.
@@ -23,6 +28,7 @@ impl Default for MailSettings {
     fn default() -> Self {
         Self {
             inbound_address: None,
+            accepted_addresses: Vec::new(),
             webhook_secret: None,
             max_message_bytes: 25 * 1024 * 1024,
             imap: None,
@@ -65,6 +71,7 @@ impl std::fmt::Debug for MailSettings {
         formatter
             .debug_struct("MailSettings")
             .field("inbound_address", &self.inbound_address)
+            .field("accepted_addresses", &self.accepted_addresses)
             .field(
                 "webhook_secret",
                 &self.webhook_secret.as_ref().map(|_| "(hidden)"),

@@ -35,6 +35,9 @@ pub struct OutgoingEmail {
     pub language: Language,
     /// The message id (without angle brackets) this email answers, for threading.
     pub in_reply_to: Option<String>,
+    /// Where answers go: the inbound address tagged with the case reference, so that a
+    /// reply finds its case even when a mail client drops the threading headers.
+    pub reply_to: Option<String>,
 }
 
 /// Renders the complete message, headers and body, dated now.
@@ -64,6 +67,9 @@ pub(crate) fn build(email: &OutgoingEmail, date: DateTime<Utc>) -> Result<Messag
         .header(ContentLanguage(email.language))
         .header(MIME_VERSION_1_0)
         .header(ContentType::TEXT_PLAIN);
+    if let Some(reply_to) = &email.reply_to {
+        builder = builder.reply_to(parse_mailbox("reply_to", reply_to)?);
+    }
     if let Some(parent) = &email.in_reply_to {
         let parent = angle_bracketed("in_reply_to", parent)?;
         // Clients thread on References more reliably than on In-Reply-To alone.
@@ -222,7 +228,25 @@ pub(crate) mod tests {
             body_text: "Kävelytien lämmitys ei toimi.\nKorjatkaa pian, kiitos!\n".to_owned(),
             language: Language::Fi,
             in_reply_to: None,
+            reply_to: None,
         }
+    }
+
+    #[test]
+    fn answers_go_to_the_tagged_inbound_address() {
+        let email = OutgoingEmail {
+            reply_to: Some("palaute+HEL-2026-000001@hel.fi".to_owned()),
+            ..sample_email()
+        };
+        let message = render(&email).expect("renders");
+        assert_eq!(
+            header(&message, "Reply-To").as_deref(),
+            Some("palaute+HEL-2026-000001@hel.fi")
+        );
+        assert_eq!(
+            header(&render(&sample_email()).expect("renders"), "Reply-To"),
+            None
+        );
     }
 
     /// Intake accepts an address only if delivery can write to it: every address that
