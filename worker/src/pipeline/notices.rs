@@ -185,7 +185,10 @@ impl Pipeline {
             .map(|email| email.message_id);
         let reference = case.reference.to_string();
         let language = unit.handler_language();
-        let staff_url = format!("{}/cases/{reference}", self.public_url.trim_end_matches('/'));
+        let staff_url = format!(
+            "{}/cases/{reference}",
+            self.public_url.trim_end_matches('/')
+        );
         let mut facts = self.resident_facts(&occurrence, &reference, language);
         facts.staff_url = &staff_url;
         let reopened = occurrence.event.detail.pointer("/after/status").is_some();
