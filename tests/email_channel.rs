@@ -503,7 +503,62 @@ async fn the_webhook_takes_only_signed_mail(database: TestDatabase) {
     app.stop().await;
 }
 
+/// A photo attached to a resident's email is kept with the case; a file of a type the
+/// `[attachments]` settings refuse is not (it stays in the kept message).
+async fn an_emailed_photo_is_kept_with_the_case(database: TestDatabase) {
+    let app = spawn(database).await;
+    // The smallest PNG: its signature and an IHDR chunk are what the type check reads.
+    let png: &[u8] = &[
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0,
+        0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+    ];
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(png);
+    let raw = format!(
+        concat!(
+            "From: asukas@example.fi\r\n",
+            "To: palaute@hel.fi\r\n",
+            "Subject: Roskia puistossa\r\n",
+            "Message-ID: <photo.1@example.fi>\r\n",
+            "MIME-Version: 1.0\r\n",
+            "Content-Type: multipart/mixed; boundary=\"x\"\r\n",
+            "\r\n",
+            "--x\r\n",
+            "Content-Type: text/plain; charset=utf-8\r\n",
+            "\r\n",
+            "Puistossa on roskia, kuva liitteenä.\r\n",
+            "--x\r\n",
+            "Content-Type: image/png; name=\"roskat.png\"\r\n",
+            "Content-Disposition: attachment; filename=\"roskat.png\"\r\n",
+            "Content-Transfer-Encoding: base64\r\n",
+            "\r\n",
+            "{png}\r\n",
+            "--x\r\n",
+            "Content-Type: application/x-msdownload; name=\"ohjelma.exe\"\r\n",
+            "Content-Disposition: attachment; filename=\"ohjelma.exe\"\r\n",
+            "Content-Transfer-Encoding: base64\r\n",
+            "\r\n",
+            "TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n",
+            "--x--\r\n",
+        ),
+        png = encoded
+    );
+    let answer = taken(&app, &raw).await;
+    assert_eq!(answer["disposition"], "new_case", "{answer}");
+    let reference = palaute_core::Reference::parse(answer["reference"].as_str().unwrap()).unwrap();
+    let store = app.store().await;
+    let case = store.case_by_reference(&reference).await.unwrap().unwrap();
+    let files = store.attachments_of(&[case.id]).await.unwrap();
+    let files = files.get(&case.id).cloned().unwrap_or_default();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].filename, "roskat.png");
+    assert_eq!(files[0].content_type, "image/png");
+    assert_eq!(files[0].size, png.len() as i64);
+    app.stop().await;
+}
+
 on_every_backend!(
+    an_emailed_photo_is_kept_with_the_case,
     a_conversation_by_email_stays_on_its_case,
     a_bounce_stops_resident_mail_and_makes_no_case,
     the_webhook_takes_only_signed_mail,

@@ -7,14 +7,17 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use palaute_core::attachment::safe_filename;
 use palaute_core::email::bare_address;
+use palaute_core::settings::AttachmentSettings;
 use palaute_core::settings::ImapSettings;
 use palaute_core::submission::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
 use palaute_core::{
     CaseId, Channel, Field, Organisation, RawSubmission, Reference, Settings, StaffRole, Submission,
 };
 use palaute_store::{
-    CaseRecord, InboundMail, MailAction, MailDisposition, MailRecorded, NewCase, Store,
+    CaseRecord, InboundMail, MailAction, MailDisposition, MailRecorded, NewAttachment, NewCase,
+    Store,
 };
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
@@ -102,6 +105,8 @@ struct Inner {
     inbound: Option<PlusAddress>,
     max_attempts: i32,
     max_message_bytes: usize,
+    /// What files a new case keeps from the message's attachments.
+    attachments: AttachmentSettings,
     /// Woken after a change that queued jobs, so the worker acts at once.
     jobs: Option<Arc<Notify>>,
 }
@@ -150,6 +155,7 @@ impl MailIntake {
                 inbound: inbound_address.as_deref().and_then(PlusAddress::of),
                 max_attempts: settings.worker.max_attempts,
                 max_message_bytes: settings.mail.max_message_bytes,
+                attachments: settings.attachments.clone(),
                 jobs,
             }),
         }
@@ -463,19 +469,42 @@ impl MailIntake {
             }
             Err(errors) => return Ok(set_aside(&format!("invalid: {}", describe(&errors)))),
         };
+        let mut new_case = NewCase::from(submission);
+        new_case.attachments = self.files_to_keep(message);
         let submitted = self
             .inner
             .store
-            .submit_case(
-                NewCase::from(submission),
-                self.inner.max_attempts,
-                palaute_store::now(),
-            )
+            .submit_case(new_case, self.inner.max_attempts, palaute_store::now())
             .await
             .context("saving the case")?;
         Ok(MailAction::NewCase {
             case_id: submitted.case_id,
         })
+    }
+
+    /// The attachments a new case keeps, under the `[attachments]` limits, in the
+    /// message's order. The others (a signature logo over the count, an office file)
+    /// stay in the kept message, where an administrator can still read them.
+    fn files_to_keep(&self, message: &InboundMessage) -> Vec<NewAttachment> {
+        let limits = &self.inner.attachments;
+        let mut kept = Vec::new();
+        for attachment in &message.attachments {
+            if kept.len() >= limits.max_files {
+                break;
+            }
+            let filename = safe_filename(attachment.filename.as_deref());
+            match limits.check(&filename, &attachment.bytes) {
+                Ok(media) => kept.push(NewAttachment {
+                    filename,
+                    content_type: media.mime().to_owned(),
+                    bytes: attachment.bytes.clone(),
+                }),
+                Err(refused) => {
+                    tracing::info!(%refused, "email attachment not kept with the case")
+                }
+            }
+        }
+        kept
     }
 
     async fn record(&self, mail: &InboundMail, action: &MailAction) -> anyhow::Result<Taken> {
