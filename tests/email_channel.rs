@@ -580,6 +580,79 @@ async fn without_a_secret_the_webhook_answers_404() {
     app.stop().await;
 }
 
+/// A real IMAP mailbox (Dovecot) drained by the worker's poller into cases, across a
+/// server restart: every message made exactly one case, duplicates of a message made
+/// none, and the mailbox was emptied into Processed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_drains_an_imap_mailbox_across_a_restart() {
+    use palaute_testkit::dovecot::{Dovecot, PASSWORD, USERNAME};
+    let Some(mut server) = Dovecot::start().await else {
+        return;
+    };
+    let message = |n: usize| {
+        format!(
+            concat!(
+                "From: asukas{n}@example.fi\r\n",
+                "To: palaute@hel.fi\r\n",
+                "Subject: Palaute {n}\r\n",
+                "Message-ID: <imap-{n}@example.fi>\r\n",
+                "\r\n",
+                "Puiston penkki {n} on rikki.\r\n",
+            ),
+            n = n
+        )
+    };
+    for n in 0..10 {
+        server.append("INBOX", message(n).as_bytes()).await;
+    }
+    // The same message twice in the mailbox (a sender's retry): one case.
+    server.append("INBOX", message(0).as_bytes()).await;
+    let url = server.url();
+    let app = spawn_app_with(TestDatabase::sqlite(), |settings| {
+        settings.mail.inbound_address = Some(INBOUND.to_owned());
+        settings.mail.imap = Some(palaute_core::settings::ImapSettings {
+            url,
+            username: USERNAME.to_owned(),
+            password: PASSWORD.to_owned(),
+            poll_seconds: 1,
+            ..Default::default()
+        });
+    })
+    .await;
+    let store = app.store().await;
+    let wait_for_cases = |expected: usize| {
+        let store = store.clone();
+        async move {
+            for _ in 0..600 {
+                if store.case_ids_after(0, 100).await.unwrap().len() >= expected {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("fewer than {expected} cases were made");
+        }
+    };
+    wait_for_cases(10).await;
+
+    server.restart().await;
+    for n in 10..15 {
+        server.append("INBOX", message(n).as_bytes()).await;
+    }
+    server.append("INBOX", message(3).as_bytes()).await;
+    wait_for_cases(15).await;
+    for _ in 0..200 {
+        if server.message_count("INBOX").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(server.message_count("INBOX").await, 0);
+    assert_eq!(server.message_count("Processed").await, 17);
+    assert_eq!(store.case_ids_after(0, 100).await.unwrap().len(), 15);
+    assert_eq!(store.inbound_mail_total().await.unwrap(), 15);
+    app.stop().await;
+}
+
 /// Every message of the sisimai corpus (bounces, complaint reports, auto-replies from
 /// many systems) through `palaute ingest-mail`'s intake: no case, all kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
