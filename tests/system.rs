@@ -107,7 +107,7 @@ async fn street_lamp_is_routed_emailed_and_searchable(database: TestDatabase) {
 async fn unroutable_feedback_goes_to_triage(database: TestDatabase) {
     let app = spawn_app(database).await;
     let (reference, _) = app
-        .submit(json!({ "channel": "PHONE", "description": "Hei, kiitos hyvästä palvelusta!" }))
+        .submit(json!({ "channel": "WEB", "description": "Hei, kiitos hyvästä palvelusta!" }))
         .await;
     let case = app.wait_for_status(&reference, &["NEEDS_TRIAGE"]).await;
     assert_eq!(case["unit"]["code"], "triage");
@@ -354,7 +354,52 @@ async fn handler_email_goes_out_over_smtp(database: TestDatabase) {
     app.stop().await;
 }
 
+/// Phone calls, SMS and social media posts are entered by staff or an integration
+/// with a staff token (an SMS gateway's webhook relay, as the README shows): an
+/// anonymous caller cannot speak for those channels.
+async fn staff_channels_need_a_staff_token(database: TestDatabase) {
+    let app = spawn_app(database).await;
+    let submit = "mutation($input: SubmitFeedbackInput!) { submitFeedback(input: $input) { reference trackingToken } }";
+    let sms = json!({
+        "channel": "SMS",
+        "description": "Roskis on täynnä Kaisaniemen puistossa",
+        "contact": { "phone": "+358401234567" },
+        "idempotencyKey": "sms-gateway-message-0001"
+    });
+    let anonymous = app.graphql(submit, json!({ "input": sms }), None).await;
+    assert_eq!(error_code(&anonymous), "UNAUTHENTICATED", "{anonymous}");
+    let gateway = support::account(
+        &app.store().await,
+        "sms-gateway@hel.fi",
+        palaute_core::StaffRole::Triage,
+        &[],
+        None,
+    )
+    .await;
+    let entered = app
+        .graphql(submit, json!({ "input": sms }), Some(&gateway))
+        .await;
+    let reference = entered["data"]["submitFeedback"]["reference"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{entered}"))
+        .to_owned();
+    let case = app
+        .wait_for_status(&reference, &["ROUTED", "NEEDS_TRIAGE"])
+        .await;
+    assert_eq!(case["channel"], "SMS");
+    let web = app
+        .graphql(
+            submit,
+            json!({ "input": { "channel": "MOBILE_APP", "description": "Penkki rikki" } }),
+            None,
+        )
+        .await;
+    assert!(web["errors"].is_null(), "{web}");
+    app.stop().await;
+}
+
 on_every_backend!(
+    staff_channels_need_a_staff_token,
     street_lamp_is_routed_emailed_and_searchable,
     unroutable_feedback_goes_to_triage,
     bad_input_is_refused_and_nothing_is_stored,

@@ -8,8 +8,8 @@ use palaute_core::{Organisation, StaffRole};
 use palaute_store::{ModelRole, Reassigned, Reassignment, Store};
 use tracing::info;
 
-use crate::auth::require_role;
-use crate::errors::{from_store, not_found};
+use crate::auth::{require_role, require_staff};
+use crate::errors::{Code, coded, from_store, not_found};
 use crate::inputs::{ReassignCaseInput, SubmitFeedbackInput};
 use crate::routing_types::RoutingModelView;
 use crate::schema::{JobWakeup, Limits};
@@ -22,7 +22,10 @@ pub struct Mutation;
 /// Merged into the schema's `Mutation` with the workflow's (`crate::schema::MutationRoot`).
 #[Object(name = "CaseMutation")]
 impl Mutation {
-    /// Gives feedback. Returns the case reference and a tracking token at once;
+    /// Gives feedback. WEB, MOBILE_APP and OTHER are open to anyone; PHONE, SMS,
+    /// SOCIAL_MEDIA, EMAIL and OPEN311 are entered by staff or an integration (an SMS
+    /// gateway) with a staff bearer token, and answer UNAUTHENTICATED without one.
+    /// Returns the case reference and a tracking token at once;
     /// language detection, routing and notification follow in the background.
     /// Invalid input is refused with `BAD_USER_INPUT` naming the field, and nothing is
     /// stored.
@@ -32,6 +35,20 @@ impl Mutation {
         input: SubmitFeedbackInput,
     ) -> async_graphql::Result<SubmitFeedbackPayload> {
         let organisation = ctx.data_unchecked::<Arc<Organisation>>();
+        let channel: palaute_core::Channel = input.channel.into();
+        if !channel.open_to_residents() {
+            // Staff entering a phone call, or an SMS gateway: nobody else may speak
+            // for those channels.
+            if require_staff(ctx).is_err() {
+                return Err(coded(
+                    Code::Unauthenticated,
+                    format!(
+                        "feedback by {} is entered by staff or an integration with a staff bearer token; residents use WEB or MOBILE_APP",
+                        channel.code().to_ascii_uppercase()
+                    ),
+                ));
+            }
+        }
         let new_case = input.validate(organisation)?;
         let channel = new_case.channel;
         let store = ctx.data_unchecked::<Store>();

@@ -87,7 +87,7 @@ pub struct LiveCaseEvent {
     pub event_id: ID,
     /// The timeline event's kind: `received`, `routed`, `assigned`, `status_changed`, …
     pub kind: String,
-    /// `resident`, `system`, or `staff:<email>`.
+    /// `resident`, `system`, `staff:<email>` or `email:<address>`.
     pub actor: String,
     pub at: DateTime<Utc>,
     pub reference: String,

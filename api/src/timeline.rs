@@ -17,9 +17,11 @@ const MAX_EVENTS: u64 = 200;
 /// One entry of a case's timeline.
 pub struct TimelineEvent {
     /// `received`, `routed`, `needs_triage`, `assigned`, `status_changed`,
-    /// `reopened`, `internal_note`, `replied`, `returned_to_triage`, `reassigned`, …
+    /// `reopened`, `internal_note`, `replied`, `returned_to_triage`, `reassigned`,
+    /// `resident_message` (the resident wrote by email), `email_bounced`, `email_failed`, …
     pub kind: String,
-    /// `resident`, `system`, or `staff:<email>`: a person, never a shared name.
+    /// `resident`, `system`, `staff:<email>` (a person, never a shared name), or
+    /// `email:<address>` for mail from someone who is neither the resident nor staff.
     pub actor: String,
     pub at: DateTime<Utc>,
     /// The changed fields before the event (null for events that change nothing).

@@ -148,6 +148,16 @@ coded_enum!(
     }
 );
 
+impl Channel {
+    /// Channels a resident uses themself. The others (phone, SMS, social media, a
+    /// forwarded email, another system) are entered by staff or an integration that
+    /// holds a staff token, so that figures by channel say where feedback really came
+    /// from; email and Open311 also have doors of their own.
+    pub fn open_to_residents(self) -> bool {
+        matches!(self, Channel::Web | Channel::MobileApp | Channel::Other)
+    }
+}
+
 impl Language {
     /// The language used when nothing better is known: Helsinki's majority language.
     pub const DEFAULT: Language = Language::Fi;
