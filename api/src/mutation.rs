@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, InputType, Object};
 use palaute_core::{Organisation, StaffRole};
 use palaute_store::{ModelRole, Reassigned, Reassignment, Store};
 use tracing::info;
@@ -44,7 +44,7 @@ impl Mutation {
                     Code::Unauthenticated,
                     format!(
                         "feedback by {} is entered by staff or an integration with a staff bearer token; residents use WEB or MOBILE_APP",
-                        channel.code().to_ascii_uppercase()
+                        input.channel.to_value()
                     ),
                 ));
             }
