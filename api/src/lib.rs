@@ -8,6 +8,7 @@
 mod auth;
 mod errors;
 mod http;
+mod inbound_mail;
 mod inputs;
 mod live;
 mod loaders;

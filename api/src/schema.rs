@@ -9,6 +9,7 @@ use palaute_search_index::{QueryLimits, SearchIndex};
 use palaute_store::Store;
 use tokio::sync::Notify;
 
+use crate::inbound_mail::InboundMailQuery;
 use crate::mutation::Mutation;
 use crate::query::Query;
 use crate::reply_templates::{ReplyTemplateMutation, ReplyTemplateQuery};
@@ -30,10 +31,10 @@ pub struct MutationRoot(
 /// Every query: lookups, tracking, staff reads, and service stats.
 #[derive(MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(Query, StatsQuery, ReplyTemplateQuery);
+pub struct QueryRoot(Query, StatsQuery, ReplyTemplateQuery, InboundMailQuery);
 
 fn query_root() -> QueryRoot {
-    QueryRoot(Query, StatsQuery, ReplyTemplateQuery)
+    QueryRoot(Query, StatsQuery, ReplyTemplateQuery, InboundMailQuery)
 }
 
 pub type ApiSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
