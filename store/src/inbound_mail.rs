@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use palaute_core::workflow::StaffAction;
 use palaute_core::{CaseId, CaseStatus};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, Func, OnConflict, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -304,6 +304,7 @@ impl Store {
             reason: Option<String>,
             case_id: Option<i64>,
             received_at: DateTime<Utc>,
+            size: i64,
         }
         let mut query = inbound_mail::Entity::find()
             .select_only()
@@ -318,6 +319,15 @@ impl Store {
                 inbound_mail::Column::CaseId,
                 inbound_mail::Column::ReceivedAt,
             ])
+            // The length, not the bytes: a message may be megabytes.
+            .column_as(
+                // PostgreSQL's length() is an int4; both backends read a bigint.
+                SimpleExpr::from(Func::cast_as(
+                    Func::cust("length").arg(Expr::col(inbound_mail::Column::Raw)),
+                    Alias::new("bigint"),
+                )),
+                "size",
+            )
             .order_by_desc(inbound_mail::Column::Id)
             .limit(limit);
         if let Some(disposition) = disposition {
@@ -331,14 +341,11 @@ impl Store {
             .all(&self.db)
             .await
             .context("listing inbound emails")?;
-        let sizes = self
-            .inbound_mail_sizes(rows.iter().map(|row| row.id))
-            .await?;
         rows.into_iter()
             .map(|row| {
                 Ok(InboundMailRecord {
                     disposition: parse_disposition(&row.disposition)?,
-                    size: sizes.get(&row.id).copied().unwrap_or(0),
+                    size: usize::try_from(row.size).unwrap_or(0),
                     id: row.id,
                     message_key: row.message_key,
                     source: row.source,
@@ -393,27 +400,6 @@ impl Store {
             .count(&self.db)
             .await
             .context("counting inbound emails")
-    }
-
-    async fn inbound_mail_sizes(
-        &self,
-        ids: impl Iterator<Item = i64>,
-    ) -> Result<std::collections::HashMap<i64, usize>, StoreError> {
-        let ids: Vec<i64> = ids.collect();
-        if ids.is_empty() {
-            return Ok(Default::default());
-        }
-        // Only the lengths: the raw bytes may be megabytes each.
-        let rows: Vec<(i64, Vec<u8>)> = inbound_mail::Entity::find()
-            .select_only()
-            .column(inbound_mail::Column::Id)
-            .column(inbound_mail::Column::Raw)
-            .filter(inbound_mail::Column::Id.is_in(ids))
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .context("measuring inbound emails")?;
-        Ok(rows.into_iter().map(|(id, raw)| (id, raw.len())).collect())
     }
 }
 

@@ -107,13 +107,18 @@ impl TestApp {
         self.graphql(query, variables, Some(ADMIN_TOKEN)).await
     }
 
-    /// Submits feedback and returns (reference, tracking token).
+    /// Submits feedback and returns (reference, tracking token): anonymously on the
+    /// residents' channels, as staff on the others (phone, SMS, …).
     pub async fn submit(&self, input: Value) -> (String, String) {
+        let by_staff = !matches!(
+            input["channel"].as_str(),
+            Some("WEB" | "MOBILE_APP" | "OTHER")
+        );
         let response = self
             .graphql(
                 "mutation($input: SubmitFeedbackInput!) { submitFeedback(input: $input) { reference trackingToken status } }",
                 json!({ "input": input }),
-                None,
+                by_staff.then_some(ADMIN_TOKEN),
             )
             .await;
         let payload = &response["data"]["submitFeedback"];
