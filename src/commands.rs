@@ -74,7 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let outcome =
                 crate::mail_channel::ingest(store.clone(), organisation, &settings, &file).await;
             store.close().await?;
-            outcome?;
+            return Ok(outcome);
         }
         Command::Mail { command } => {
             let (store, _) = runtime::open_store(&settings()?).await?;

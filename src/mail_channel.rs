@@ -4,36 +4,61 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use palaute_core::{Organisation, Settings};
-use palaute_mail::intake::{MailIntake, MailSource};
+use palaute_mail::intake::{IntakeError, MailIntake, MailSource};
 use palaute_store::{MailDisposition, Store};
 
 use crate::cli::MailCommand;
 
+/// `EX_TEMPFAIL` (sysexits.h): an MTA piping mail here keeps the message and retries,
+/// where any other failure would bounce it to the resident.
+const EXIT_TEMPORARY_FAILURE: u8 = 75;
+
 /// Takes one message from `file` (`-` for standard input) and prints what it became.
-/// Succeeds when the message is kept, whatever it became.
+/// Exits 0 when the message is kept, whatever it became; 75 when it could not be kept
+/// now (the database away), so that a mail system retries; 1 when it never will be (an
+/// unreadable file, a message over the size limit).
 pub async fn ingest(
     store: Store,
     organisation: Arc<Organisation>,
     settings: &Settings,
     file: &Path,
-) -> anyhow::Result<()> {
+) -> ExitCode {
     let raw = if file == Path::new("-") {
         let mut raw = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut raw)
-            .context("reading the message from standard input")?;
+        if let Err(error) = std::io::stdin().read_to_end(&mut raw) {
+            eprintln!("reading the message from standard input: {error}");
+            return ExitCode::from(EXIT_TEMPORARY_FAILURE);
+        }
         raw
     } else {
-        std::fs::read(file).with_context(|| format!("reading {}", file.display()))?
+        match std::fs::read(file) {
+            Ok(raw) => raw,
+            Err(error) => {
+                eprintln!("reading {}: {error}", file.display());
+                return ExitCode::FAILURE;
+            }
+        }
     };
     let intake = MailIntake::new(store, organisation, settings, None);
-    let taken = intake.ingest(&raw, MailSource::Cli).await?;
-    println!("{taken}");
-    Ok(())
+    match intake.ingest(&raw, MailSource::Cli).await {
+        Ok(taken) => {
+            println!("{taken}");
+            ExitCode::SUCCESS
+        }
+        Err(error @ IntakeError::TooLarge { .. }) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+        Err(IntakeError::Failed(error)) => {
+            eprintln!("the message could not be kept now; try again: {error:#}");
+            ExitCode::from(EXIT_TEMPORARY_FAILURE)
+        }
+    }
 }
 
 /// `palaute mail list|show|counts`.

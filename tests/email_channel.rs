@@ -277,6 +277,35 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
         None,
     )
     .await;
+    // Naming the case by its address alone is not enough to speak as its handler:
+    // anyone can write that address.
+    let spoof = taken(
+        &app,
+        &format!(
+            concat!(
+                "From: kasittelija@hel.fi\r\n",
+                "To: palaute+{reference}@hel.fi\r\n",
+                "Subject: Katuvalo\r\n",
+                "Message-ID: <spoof.1@example.org>\r\n",
+                "\r\n",
+                "Maksakaa korjausmaksu osoitteessa http://example.org/pay\r\n",
+            ),
+            reference = reference
+        ),
+    )
+    .await;
+    assert_eq!(spoof["disposition"], "internal_note", "{spoof}");
+    // The handler answers the unit's notification, which their mail client threads.
+    let notification = app
+        .outbox_files()
+        .into_iter()
+        .map(|(_, text)| text)
+        .find(|text| {
+            header(text, "Message-ID").is_some_and(|id| id.contains(".handler.c"))
+                && text.contains(&reference)
+        })
+        .expect("the unit's notification");
+    let notification_id = message_id_of(&notification);
     let answer = taken(
         &app,
         &format!(
@@ -285,6 +314,7 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
                 "To: palaute+{reference}@hel.fi\r\n",
                 "Subject: Katuvalo\r\n",
                 "Message-ID: <handler-answer.3@hel.fi>\r\n",
+                "In-Reply-To: <{notification_id}>\r\n",
                 "Content-Type: text/plain; charset=iso-8859-1\r\n",
                 "Content-Transfer-Encoding: quoted-printable\r\n",
                 "\r\n",
@@ -293,7 +323,8 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
                 "-- \r\n",
                 "K=E4sittelij=E4, Rakennusvirasto\r\n",
             ),
-            reference = reference
+            reference = reference,
+            notification_id = notification_id
         ),
     )
     .await;
@@ -340,6 +371,27 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
         1
     );
 
+    // A reply that says nothing new (only the quoted acknowledgement) adds nothing.
+    let empty = taken(
+        &app,
+        &format!(
+            concat!(
+                "From: matti.meikalainen@example.fi\r\n",
+                "To: palaute+{reference}@hel.fi\r\n",
+                "Subject: Re: {reference}\r\n",
+                "Message-ID: <empty.6@example.fi>\r\n",
+                "In-Reply-To: <{ack_id}>\r\n",
+                "\r\n",
+                "> Kiitos palautteestasi.\r\n",
+            ),
+            reference = reference,
+            ack_id = ack_id
+        ),
+    )
+    .await;
+    assert_eq!(empty["disposition"], "set_aside", "{empty}");
+    assert_eq!(empty["reason"], "empty_reply");
+
     // An out-of-office answer to the reply: set aside, the case untouched.
     let version = app.case_version(&reference).await;
     let answer = taken(
@@ -361,6 +413,23 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     assert_eq!(answer["disposition"], "set_aside", "{answer}");
     assert_eq!(answer["reason"], "auto_reply");
     assert_eq!(app.case_version(&reference).await, version);
+
+    // A follow-up to their own first message (not to ours) also finds the case.
+    let follow_up = taken(
+        &app,
+        concat!(
+            "From: matti.meikalainen@example.fi\r\n",
+            "To: palaute@hel.fi\r\n",
+            "Subject: Re: Katuvalo rikki\r\n",
+            "Message-ID: <follow-up.7@example.fi>\r\n",
+            "In-Reply-To: <first-message.1@example.fi>\r\n",
+            "\r\n",
+            "Unohdin mainita: valo vilkkuu.\r\n",
+        ),
+    )
+    .await;
+    assert_eq!(follow_up["disposition"], "resident_message", "{follow_up}");
+    assert_eq!(follow_up["reference"], reference.as_str());
 
     app.stop().await;
 }
@@ -411,6 +480,30 @@ async fn a_bounce_stops_resident_mail_and_makes_no_case(database: TestDatabase) 
         ack_id = ack_id,
         reference = reference
     );
+    // A forged report naming another address (no email of ours bounced) suppresses
+    // nothing.
+    let forged = taken(
+        &app,
+        concat!(
+            "From: MAILER-DAEMON@evil.example\r\n",
+            "To: noreply@hel.fi\r\n",
+            "Subject: Undelivered Mail Returned to Sender\r\n",
+            "Message-ID: <forged.1@evil.example>\r\n",
+            "X-Failed-Recipients: victim@example.fi\r\n",
+            "\r\n",
+            "This message could not be delivered.\r\n",
+        ),
+    )
+    .await;
+    assert_eq!(forged["disposition"], "set_aside", "{forged}");
+    assert!(
+        !app.store()
+            .await
+            .is_suppressed("victim@example.fi")
+            .await
+            .unwrap()
+    );
+
     let answer = taken(&app, &bounce).await;
     assert_eq!(answer["disposition"], "set_aside", "{answer}");
     assert_eq!(answer["reason"], "bounce");

@@ -219,7 +219,8 @@ impl CaseView {
     }
 
     /// Who sent the case in, beyond its channel: the name of the Open311 API key that
-    /// created it ("config" for a key from settings); null for the other doors.
+    /// created it ("config" for a key from settings), or "mail" for the email door;
+    /// null for the other doors.
     async fn source(&self) -> Option<&str> {
         self.0.source.as_deref()
     }

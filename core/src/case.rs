@@ -148,6 +148,10 @@ coded_enum!(
     }
 );
 
+/// The `source` of a case made from an email by the email door (the other doors'
+/// sources are API key names).
+pub const MAIL_SOURCE: &str = "mail";
+
 impl Channel {
     /// Channels a resident uses themself. The others (phone, SMS, social media, a
     /// forwarded email, another system) are entered by staff or an integration that

@@ -24,8 +24,11 @@ use tokio::sync::Notify;
 
 use crate::message::InboundMessage;
 use crate::noise::Noise;
-use crate::reply_text::new_text;
+use crate::reply_text::only_new_text;
 use crate::threading::{PlusAddress, reference_in_subject};
+
+/// The `source` of a case made from an email.
+pub const MAIL_SOURCE: &str = palaute_core::case::MAIL_SOURCE;
 
 /// How a message reached palaute (kept with it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +112,18 @@ struct Inner {
     attachments: AttachmentSettings,
     /// Woken after a change that queued jobs, so the worker acts at once.
     jobs: Option<Arc<Notify>>,
+}
+
+/// How many Message-IDs of `In-Reply-To` and of `References` are looked up.
+const MAX_IDS_FOLLOWED: usize = 20;
+
+/// How a message found its case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Threaded {
+    /// Its threading headers name one of the case's emails.
+    Answers,
+    /// Only an address or the subject names the case.
+    Names,
 }
 
 /// Who wrote a message on a case.
@@ -216,6 +231,17 @@ impl MailIntake {
         };
         let action = self.decide(&message, &message_key).await?;
         let taken = self.record(&mail, &action).await?;
+        if taken.disposition != MailDisposition::SetAside
+            && let Some(from) = &message.from_address
+            && self
+                .inner
+                .store
+                .lift_suppression(from)
+                .await
+                .context("lifting a bounce suppression")?
+        {
+            tracing::info!("an address that bounced wrote in: resident mail goes to it again");
+        }
         tracing::info!(
             source = source.code(),
             outcome = %taken,
@@ -291,8 +317,8 @@ impl MailIntake {
             // Our own mail come back: answering it could start a loop.
             return Ok(set_aside("loop"));
         }
-        if let Some(case) = self.case_answered(message).await? {
-            return self.on_case(message, &from, &case).await;
+        if let Some((case, threaded)) = self.case_answered(message).await? {
+            return self.on_case(message, &from, &case, threaded).await;
         }
         if !self.addressed_to_us(message) {
             // Mail that reached the mailbox for someone else (a misdirected copy, a
@@ -315,21 +341,40 @@ impl MailIntake {
             })
     }
 
-    /// The case a message belongs to: the email of ours it answers, else the
-    /// reference in the address it was sent to, else one in its subject.
-    async fn case_answered(&self, message: &InboundMessage) -> anyhow::Result<Option<CaseRecord>> {
+    /// The case a message belongs to, and whether it answers one of the case's emails
+    /// (its threading headers name one): else the reference in the address it was sent
+    /// to, or one in its subject, which anyone can write.
+    async fn case_answered(
+        &self,
+        message: &InboundMessage,
+    ) -> anyhow::Result<Option<(CaseRecord, Threaded)>> {
         let store = &self.inner.store;
-        let mut answered: Vec<String> = message.in_reply_to.clone();
-        answered.extend(message.references.iter().rev().cloned());
+        // A bounded list: a message naming thousands of ids must not become a query
+        // the database refuses, again on every delivery.
+        let mut answered: Vec<String> = message
+            .in_reply_to
+            .iter()
+            .take(MAX_IDS_FOLLOWED)
+            .cloned()
+            .collect();
+        answered.extend(
+            message
+                .references
+                .iter()
+                .rev()
+                .take(MAX_IDS_FOLLOWED)
+                .cloned(),
+        );
         if let Some(id) = store
-            .case_of_sent_email(&answered)
+            .case_of_message(&answered)
             .await
             .context("finding the email a reply answers")?
-        {
-            return store
+            && let Some(case) = store
                 .case_by_id(id)
                 .await
-                .context("loading the case answered");
+                .context("loading the case answered")?
+        {
+            return Ok(Some((case, Threaded::Answers)));
         }
         let by_address = self.inner.inbound.as_ref().and_then(|inbound| {
             message
@@ -346,7 +391,7 @@ impl MailIntake {
                 .await
                 .context("loading the case named")?
             {
-                return Ok(Some(case));
+                return Ok(Some((case, Threaded::Names)));
             }
         }
         Ok(None)
@@ -357,13 +402,22 @@ impl MailIntake {
         message: &InboundMessage,
         from: &str,
         case: &CaseRecord,
+        threaded: Threaded,
     ) -> anyhow::Result<MailAction> {
-        let mut body = new_text(&message.text);
-        if body.trim().is_empty() {
-            body = message.subject.clone();
+        let body = only_new_text(&message.text);
+        if body.is_empty() {
+            // Nothing new: posting the quoted history would repeat our own mail (and
+            // its links) onto the case.
+            return Ok(set_aside("empty_reply"));
         }
         let body = truncate(&body, MAX_DESCRIPTION_CHARS);
-        Ok(match self.sender_on(case, from).await? {
+        // Only a message that answers one of the case's emails may speak as its
+        // resident or its handlers: a reference in an address or a subject is public.
+        let sender = match threaded {
+            Threaded::Answers => self.sender_on(case, from).await?,
+            Threaded::Names => Sender::Other,
+        };
+        Ok(match sender {
             Sender::Resident => MailAction::ResidentMessage {
                 case_id: case.id,
                 body,
@@ -377,8 +431,13 @@ impl MailIntake {
                 case_id: case.id,
                 sender: Some(from.to_owned()),
                 body,
-                why: "from an address that is neither the resident's nor the case's handlers'"
-                    .to_owned(),
+                why: match threaded {
+                    Threaded::Answers => {
+                        "from an address that is neither the resident's nor the case's handlers'"
+                    }
+                    Threaded::Names => "names the case without answering one of its emails",
+                }
+                .to_owned(),
             },
         })
     }
@@ -471,6 +530,7 @@ impl MailIntake {
         };
         let mut new_case = NewCase::from(submission);
         new_case.attachments = self.files_to_keep(message);
+        new_case.source = Some(MAIL_SOURCE.to_owned());
         let submitted = self
             .inner
             .store

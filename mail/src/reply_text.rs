@@ -11,6 +11,16 @@
 ///
 /// If cutting would leave nothing, the trimmed original is returned.
 pub fn new_text(text: &str) -> String {
+    let cut = only_new_text(text);
+    if cut.is_empty() {
+        return text.trim().to_owned();
+    }
+    cut
+}
+
+/// Like [`new_text`], but empty when the message holds nothing new (an empty reply,
+/// or only the quoted history): what intake needs to tell "nothing said" apart.
+pub fn only_new_text(text: &str) -> String {
     let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
     let lines: Vec<&str> = normalised.split('\n').collect();
     let mut kept: Vec<&str> = Vec::with_capacity(lines.len());
@@ -56,11 +66,7 @@ pub fn new_text(text: &str) -> String {
     while kept.last().is_some_and(|line| is_blank_or_rule(line)) {
         kept.pop();
     }
-    let result = kept.join("\n").trim().to_owned();
-    if result.is_empty() {
-        return text.trim().to_owned();
-    }
-    result
+    kept.join("\n").trim().to_owned()
 }
 
 fn is_quoted(line: &str) -> bool {

@@ -32,7 +32,8 @@ pub struct NewCase {
     /// A digest of the submission's content: a reused idempotency key with other
     /// content is a conflict, not a replay.
     pub fingerprint: String,
-    /// Who sent it in, beyond the channel: the name of the API key that created it.
+    /// Who sent it in, beyond the channel: the name of the API key that created it, or
+    /// `mail` (`palaute_core::case::MAIL_SOURCE`) for the email door.
     pub source: Option<String>,
     /// Files sent with it, checked by the door; stored in the case's transaction.
     pub attachments: Vec<crate::attachments::NewAttachment>,

@@ -3,6 +3,7 @@
 //! marks our email failed and stops resident mail to the address.
 
 use chrono::{DateTime, Utc};
+use palaute_core::email::bare_address;
 use palaute_core::workflow::StaffAction;
 use palaute_core::{CaseId, CaseStatus};
 use sea_orm::sea_query::{Alias, Expr, Func, OnConflict, SimpleExpr};
@@ -184,16 +185,17 @@ impl Store {
         })
     }
 
-    /// The case an email we sent belongs to, by the Message-IDs a reply names
-    /// (`In-Reply-To`, then `References` newest first).
-    pub async fn case_of_sent_email(
+    /// The case a reply belongs to, by the Message-IDs it names (`In-Reply-To`, then
+    /// `References` newest first): an email we sent about it, or an email that was taken
+    /// onto it (a resident's follow-up to their own first message).
+    pub async fn case_of_message(
         &self,
         message_ids: &[String],
     ) -> Result<Option<CaseId>, StoreError> {
         if message_ids.is_empty() {
             return Ok(None);
         }
-        let rows: Vec<(String, Option<i64>)> = email::Entity::find()
+        let sent: Vec<(String, Option<i64>)> = email::Entity::find()
             .select_only()
             .column(email::Column::MessageId)
             .column(email::Column::CaseId)
@@ -202,11 +204,38 @@ impl Store {
             .all(&self.db)
             .await
             .context("finding the email a reply answers")?;
+        let keys: Vec<String> = message_ids.iter().map(|id| format!("id:{id}")).collect();
+        let taken: Vec<(String, Option<i64>)> = inbound_mail::Entity::find()
+            .select_only()
+            .column(inbound_mail::Column::MessageKey)
+            .column(inbound_mail::Column::CaseId)
+            .filter(inbound_mail::Column::MessageKey.is_in(keys))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .context("finding the inbound email a reply answers")?;
         Ok(message_ids.iter().find_map(|wanted| {
-            rows.iter()
+            let ours = sent
+                .iter()
                 .find(|(id, _)| id == wanted)
-                .and_then(|(_, case_id)| case_id.map(CaseId))
+                .and_then(|(_, case_id)| *case_id);
+            let theirs = || {
+                taken
+                    .iter()
+                    .find(|(key, _)| key.strip_prefix("id:") == Some(wanted.as_str()))
+                    .and_then(|(_, case_id)| *case_id)
+            };
+            ours.or_else(theirs).map(CaseId)
         }))
+    }
+
+    /// Resident mail may go to `address` again: it wrote to us, so it receives mail.
+    pub async fn lift_suppression(&self, address: &str) -> Result<bool, StoreError> {
+        let removed = email_suppression::Entity::delete_by_id(address.to_lowercase())
+            .exec(&self.db)
+            .await
+            .context("lifting an address's suppression")?;
+        Ok(removed.rows_affected > 0)
     }
 
     /// An enabled staff account by its (lowercased) address.
@@ -608,7 +637,9 @@ async fn add_resident_message(
 }
 
 /// Marks the bounced email failed (with a timeline event on its case) and, for a
-/// permanent failure, stops resident mail to the failed addresses. Returns the case.
+/// permanent failure, stops resident mail to its address. Only a bounce of an email we
+/// sent counts, and only for the address we sent it to: a forged report naming other
+/// addresses suppresses nothing. Returns the case.
 async fn record_bounce(
     txn: &DatabaseTransaction,
     failed_recipients: &[String],
@@ -616,71 +647,71 @@ async fn record_bounce(
     permanent: bool,
     now: DateTime<Utc>,
 ) -> Result<Option<CaseId>, StoreError> {
-    let mut case_id = None;
-    if let Some(message_id) = original_message_id
-        && let Some(sent) = email::Entity::find()
-            .filter(email::Column::MessageId.eq(message_id))
-            .one(txn)
-            .await
-            .context("finding a bounced email")?
-    {
-        let error = format!(
-            "bounced{}: {}",
-            if permanent { "" } else { " (temporary)" },
-            if failed_recipients.is_empty() {
-                sent.to_address.clone()
-            } else {
-                failed_recipients.join(", ")
-            }
-        );
-        let mut update = email::Entity::update_many()
-            .col_expr(email::Column::LastError, Expr::value(error.clone()));
-        if permanent {
-            update = update.col_expr(
-                email::Column::Status,
-                Expr::value(EmailStatus::Failed.code()),
-            );
-        }
-        update
-            .filter(email::Column::Id.eq(sent.id))
-            .exec(txn)
-            .await
-            .context("marking a bounced email")?;
-        if let Some(id) = sent.case_id {
-            insert_event(
-                txn,
-                id,
-                "email_bounced",
-                "system",
-                json!({ "note": error, "kind": sent.kind, "to": sent.to_address, "permanent": permanent }),
-                now,
-            )
-            .await?;
-            case_id = Some(CaseId(id));
-        }
+    let Some(message_id) = original_message_id else {
+        return Ok(None);
+    };
+    let Some(sent) = email::Entity::find()
+        .filter(email::Column::MessageId.eq(message_id))
+        .one(txn)
+        .await
+        .context("finding a bounced email")?
+    else {
+        return Ok(None);
+    };
+    let sent_to = bare_address(&sent.to_address);
+    let names_our_recipient = failed_recipients.is_empty()
+        || failed_recipients
+            .iter()
+            .any(|failed| Some(failed.to_lowercase()) == sent_to);
+    if !names_our_recipient {
+        return Ok(None);
     }
+    let error = format!(
+        "bounced{}: {}",
+        if permanent { "" } else { " (temporary)" },
+        sent.to_address
+    );
+    let mut update =
+        email::Entity::update_many().col_expr(email::Column::LastError, Expr::value(error.clone()));
     if permanent {
-        for address in failed_recipients {
-            let row = email_suppression::ActiveModel {
-                address: Set(address.to_lowercase()),
-                reason: Set(format!(
-                    "bounced{}",
-                    original_message_id
-                        .map(|id| format!(" <{id}>"))
-                        .unwrap_or_default()
-                )),
-                created_at: Set(now),
-            };
-            email_suppression::Entity::insert(row)
-                .on_conflict(
-                    OnConflict::column(email_suppression::Column::Address)
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .exec_without_returning(txn)
-                .await
-                .context("suppressing a bounced address")?;
-        }
+        update = update.col_expr(
+            email::Column::Status,
+            Expr::value(EmailStatus::Failed.code()),
+        );
+    }
+    update
+        .filter(email::Column::Id.eq(sent.id))
+        .exec(txn)
+        .await
+        .context("marking a bounced email")?;
+    let mut case_id = None;
+    if let Some(id) = sent.case_id {
+        insert_event(
+            txn,
+            id,
+            "email_bounced",
+            "system",
+            json!({ "note": error, "kind": sent.kind, "to": sent.to_address, "permanent": permanent }),
+            now,
+        )
+        .await?;
+        case_id = Some(CaseId(id));
+    }
+    if permanent && let Some(address) = sent_to {
+        let row = email_suppression::ActiveModel {
+            address: Set(address),
+            reason: Set(format!("bounced <{message_id}>")),
+            created_at: Set(now),
+        };
+        email_suppression::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(email_suppression::Column::Address)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await
+            .context("suppressing a bounced address")?;
     }
     Ok(case_id)
 }

@@ -79,8 +79,11 @@ impl EmailSender {
                 .context("recording the suppressed email")?;
             return Ok(());
         }
+        // Answers to the conversation's mail go back to the case; deadline notices and
+        // a case sent to an outside body are not a conversation with the resident.
+        let answerable = to_resident || email.kind == EmailKind::HandlerNotification.code();
         let reply_to = match (&self.answers_to, email.case_id) {
-            (Some(answers_to), Some(case_id)) => self
+            (Some(answers_to), Some(case_id)) if answerable => self
                 .store
                 .case_by_id(CaseId(case_id))
                 .await

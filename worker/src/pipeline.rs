@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use palaute_core::{CaseId, CaseStatus, Channel, Language, Organisation};
+use palaute_core::{CaseId, CaseStatus, Language, Organisation};
 use palaute_routing::router::ModelRouting;
 use palaute_routing::{CaseText, Classifier, detect_language};
 use palaute_store::{
@@ -65,7 +65,7 @@ impl Pipeline {
         let Some(case) = self.new_case(case_id).await? else {
             return Ok(());
         };
-        if case.channel == Channel::Email
+        if case.source.as_deref() == Some(palaute_core::case::MAIL_SOURCE)
             && job.attempts < job.max_attempts.min(MAILED_TOKEN_ATTEMPTS)
             && self.mailed_tracking_token(&case).await?.is_none()
         {
@@ -459,7 +459,7 @@ impl Pipeline {
 
     /// The tracking token of a case made from an email (`None` for other channels).
     async fn mailed_tracking_token(&self, case: &CaseRecord) -> Result<Option<String>, JobError> {
-        if case.channel != Channel::Email {
+        if case.source.as_deref() != Some(palaute_core::case::MAIL_SOURCE) {
             return Ok(None);
         }
         Ok(self
