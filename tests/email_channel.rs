@@ -414,6 +414,38 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     assert_eq!(answer["reason"], "auto_reply");
     assert_eq!(app.case_version(&reference).await, version);
 
+    // Resolved, then the resident writes again within the reopen window: back to work.
+    let version = app.case_version(&reference).await;
+    let resolved = app
+        .staff(
+            "mutation($i: SetCaseStatusInput!) { setCaseStatus(input: $i) { status } }",
+            json!({ "i": { "reference": reference, "version": version, "status": "RESOLVED" } }),
+        )
+        .await;
+    assert_eq!(
+        resolved["data"]["setCaseStatus"]["status"], "RESOLVED",
+        "{resolved}"
+    );
+    let again = taken(
+        &app,
+        &format!(
+            concat!(
+                "From: matti.meikalainen@example.fi\r\n",
+                "To: palaute+{reference}@hel.fi\r\n",
+                "Subject: Re: {reference}\r\n",
+                "Message-ID: <reopen.8@example.fi>\r\n",
+                "In-Reply-To: <{ack_id}>\r\n",
+                "\r\n",
+                "Valo sammui taas.\r\n",
+            ),
+            reference = reference,
+            ack_id = ack_id
+        ),
+    )
+    .await;
+    assert_eq!(again["disposition"], "resident_message", "{again}");
+    app.wait_for_status(&reference, &["IN_PROGRESS"]).await;
+
     // A follow-up to their own first message (not to ours) also finds the case.
     let follow_up = taken(
         &app,

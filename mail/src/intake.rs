@@ -110,6 +110,8 @@ struct Inner {
     max_message_bytes: usize,
     /// What files a new case keeps from the message's attachments.
     attachments: AttachmentSettings,
+    /// How long after it was resolved a resident's email reopens a case.
+    reopen_window: chrono::Duration,
     /// Woken after a change that queued jobs, so the worker acts at once.
     jobs: Option<Arc<Notify>>,
 }
@@ -171,6 +173,9 @@ impl MailIntake {
                 max_attempts: settings.worker.max_attempts,
                 max_message_bytes: settings.mail.max_message_bytes,
                 attachments: settings.attachments.clone(),
+                reopen_window: chrono::Duration::days(i64::from(
+                    settings.residents.reopen_window_days,
+                )),
                 jobs,
             }),
         }
@@ -190,8 +195,17 @@ impl MailIntake {
                 max,
             });
         }
-        let digest_key = format!("sha256:{:x}", Sha256::digest(raw));
-        let message = match InboundMessage::parse(raw) {
+        // Parsing (charsets, HTML, attachments) and hashing are CPU work: off the
+        // async threads.
+        let owned = raw.to_vec();
+        let (digest_key, parsed, raw) = tokio::task::spawn_blocking(move || {
+            let digest_key = format!("sha256:{:x}", Sha256::digest(&owned));
+            let parsed = InboundMessage::parse(&owned);
+            (digest_key, parsed, owned)
+        })
+        .await
+        .context("parsing the message")?;
+        let message = match parsed {
             Ok(message) => message,
             Err(error) => {
                 tracing::info!(%error, "inbound email set aside as unreadable");
@@ -200,7 +214,7 @@ impl MailIntake {
                     source: source.code().to_owned(),
                     from_address: None,
                     subject: String::new(),
-                    raw: raw.to_vec(),
+                    raw,
                 };
                 let action = MailAction::SetAside {
                     reason: "unreadable".to_owned(),
@@ -227,7 +241,7 @@ impl MailIntake {
             source: source.code().to_owned(),
             from_address: message.from_address.clone(),
             subject: message.subject.clone(),
-            raw: raw.to_vec(),
+            raw,
         };
         let action = self.decide(&message, &message_key).await?;
         let taken = self.record(&mail, &action).await?;
@@ -421,6 +435,7 @@ impl MailIntake {
             Sender::Resident => MailAction::ResidentMessage {
                 case_id: case.id,
                 body,
+                reopen_window: self.inner.reopen_window,
             },
             Sender::Staff(actor) => MailAction::StaffReply {
                 case_id: case.id,

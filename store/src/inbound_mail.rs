@@ -65,9 +65,14 @@ pub enum MailAction {
     },
     /// The case a door already saved from it (idempotently, keyed by the message).
     NewCase { case_id: CaseId },
-    /// The case's resident wrote: a WAITING_FOR_RESIDENT case goes back to
-    /// IN_PROGRESS and the handler (or the unit) is told.
-    ResidentMessage { case_id: CaseId, body: String },
+    /// The case's resident wrote: a WAITING_FOR_RESIDENT case, or one resolved less
+    /// than `reopen_window` ago, goes back to IN_PROGRESS, and the handler (or the unit)
+    /// is told.
+    ResidentMessage {
+        case_id: CaseId,
+        body: String,
+        reopen_window: chrono::Duration,
+    },
     /// A handler's answer to the resident, as `actor` (`staff:<email>`).
     StaffReply {
         case_id: CaseId,
@@ -479,8 +484,16 @@ async fn apply_action(
                 case_id,
             ))
         }
-        MailAction::ResidentMessage { case_id, body } => {
-            match add_resident_message(txn, backend, *case_id, body, max_attempts, now).await? {
+        MailAction::ResidentMessage {
+            case_id,
+            body,
+            reopen_window,
+        } => {
+            let message = ResidentMessage {
+                body,
+                reopen_window: *reopen_window,
+            };
+            match add_resident_message(txn, backend, *case_id, &message, max_attempts, now).await? {
                 Some(case_id) => Ok((MailDisposition::ResidentMessage, None, Some(case_id))),
                 None => Ok((
                     MailDisposition::SetAside,
@@ -595,34 +608,64 @@ async fn bump_version(
     Ok(())
 }
 
-/// The resident's message on their case (on the case it was merged into, if it was).
+struct ResidentMessage<'a> {
+    body: &'a str,
+    reopen_window: chrono::Duration,
+}
+
+/// The resident's message on their case. A case waiting for them, or resolved within
+/// the reopen window, is worked on again. On a duplicate merged into another case the
+/// message goes to the surviving case, marked as from the duplicate's resident (who is
+/// not that case's resident) and without moving it.
 async fn add_resident_message(
     txn: &DatabaseTransaction,
     backend: DbBackend,
     case_id: CaseId,
-    body: &str,
+    message: &ResidentMessage<'_>,
     max_attempts: i32,
     now: DateTime<Utc>,
 ) -> Result<Option<CaseId>, StoreError> {
     let Some(mut current) = lock_case(txn, backend, case_id).await? else {
         return Ok(None);
     };
+    let mut merged_from = None;
     if let Some(target) = current.merged_into_id {
         let Some(survivor) = lock_case(txn, backend, CaseId(target)).await? else {
             return Ok(None);
         };
+        merged_from = Some(current.reference.clone());
         current = survivor;
     }
     let status = parse_status(&current.status)?;
-    let after = (status == CaseStatus::WaitingForResident).then_some(CaseStatus::InProgress);
-    let mut detail = json!({ "note": body, "channel": "email" });
-    if let (Some(after), Some(object)) = (after, detail.as_object_mut()) {
-        object.insert("before".into(), json!({ "status": status.code() }));
-        object.insert("after".into(), json!({ "status": after.code() }));
+    let resolved_recently = status == CaseStatus::Resolved
+        && now - current.resolved_at.unwrap_or(current.updated_at) <= message.reopen_window;
+    let after = (merged_from.is_none()
+        && (status == CaseStatus::WaitingForResident || resolved_recently))
+        .then_some(CaseStatus::InProgress);
+    let mut detail = json!({ "note": message.body, "channel": "email" });
+    if let Some(object) = detail.as_object_mut() {
+        if let Some(after) = after {
+            object.insert("before".into(), json!({ "status": status.code() }));
+            object.insert("after".into(), json!({ "status": after.code() }));
+        }
+        if let Some(reference) = &merged_from {
+            object.insert("merged_from".into(), json!(reference));
+        }
     }
-    let event_id =
-        insert_event(txn, current.id, "resident_message", "resident", detail, now).await?;
+    let actor = match &merged_from {
+        Some(reference) => format!("resident:{reference}"),
+        None => "resident".to_owned(),
+    };
+    let event_id = insert_event(txn, current.id, "resident_message", &actor, detail, now).await?;
     bump_version(txn, &current, after, now).await?;
+    if after.is_some() && status == CaseStatus::Resolved {
+        case::Entity::update_many()
+            .col_expr(case::Column::ResolvedAt, Expr::value(None::<DateTime<Utc>>))
+            .filter(case::Column::Id.eq(current.id))
+            .exec(txn)
+            .await
+            .context("reopening a case for the resident's email")?;
+    }
     enqueue_job(
         txn,
         JobKind::NotifyResidentMessage,

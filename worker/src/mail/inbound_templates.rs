@@ -44,7 +44,7 @@ impl Wording {
             Language::Fi => Self {
                 subject: "Asukas vastasi",
                 intro: "Palautteen antaja vastasi sähköpostilla.",
-                back_in_progress: "Asia odotti asukkaan vastausta ja on nyt taas käsittelyssä.",
+                back_in_progress: "Asia on nyt taas käsittelyssä.",
                 message: "Viesti",
                 open: "Avaa asia",
                 footer: "Tämä on palaute-järjestelmän automaattinen viesti.",
@@ -52,7 +52,7 @@ impl Wording {
             Language::Sv => Self {
                 subject: "Invånaren svarade",
                 intro: "Den som gav responsen svarade per e-post.",
-                back_in_progress: "Ärendet väntade på invånarens svar och är nu under behandling igen.",
+                back_in_progress: "Ärendet är nu under behandling igen.",
                 message: "Meddelande",
                 open: "Öppna ärendet",
                 footer: "Detta är ett automatiskt meddelande från responssystemet.",
@@ -60,7 +60,7 @@ impl Wording {
             Language::En => Self {
                 subject: "The resident replied",
                 intro: "The person who gave the feedback replied by email.",
-                back_in_progress: "The case was waiting for the resident and is in progress again.",
+                back_in_progress: "The case is in progress again.",
                 message: "Message",
                 open: "Open the case",
                 footer: "This is an automatic message from the feedback system.",
