@@ -117,6 +117,13 @@ fn message_id_of(message: &str) -> String {
         .to_owned()
 }
 
+/// A message of `lines` (headers, a blank line, the body) with CRLF line ends.
+fn mail(lines: &[&str]) -> String {
+    let mut message = lines.join("\r\n");
+    message.push_str("\r\n");
+    message
+}
+
 fn resident_email() -> String {
     concat!(
         "From: =?UTF-8?Q?Matti_Meik=C3=A4l=C3=A4inen?= <matti.meikalainen@example.fi>\r\n",
@@ -223,24 +230,20 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     // joins the case (quoted history cut), the case is back in progress, the unit told.
     let answer = taken(
         &app,
-        &format!(
-            concat!(
-                "From: matti.meikalainen@example.fi\r\n",
-                "To: palaute+{reference}@hel.fi\r\n",
-                "Subject: Re: {reference}\r\n",
-                "Message-ID: <second-message.2@example.fi>\r\n",
-                "In-Reply-To: <{ack_id}>\r\n",
-                "References: <{ack_id}>\r\n",
-                "Content-Type: text/plain; charset=utf-8\r\n",
-                "\r\n",
-                "Valo on edelleen rikki, nyt myös viereinen.\r\n",
-                "\r\n",
-                "ti 1.12.2026 klo 10.00 Helsingin kaupunki <noreply@hel.fi> kirjoitti:\r\n",
-                "> Kiitos palautteestasi.\r\n",
-            ),
-            reference = reference,
-            ack_id = ack_id
-        ),
+        &mail(&[
+            "From: matti.meikalainen@example.fi",
+            &format!("To: palaute+{reference}@hel.fi"),
+            &format!("Subject: Re: {reference}"),
+            "Message-ID: <second-message.2@example.fi>",
+            &format!("In-Reply-To: <{ack_id}>"),
+            &format!("References: <{ack_id}>"),
+            "Content-Type: text/plain; charset=utf-8",
+            "",
+            "Valo on edelleen rikki, nyt myös viereinen.",
+            "",
+            "ti 1.12.2026 klo 10.00 Helsingin kaupunki <noreply@hel.fi> kirjoitti:",
+            "> Kiitos palautteestasi.",
+        ]),
     )
     .await;
     assert_eq!(answer["disposition"], "resident_message", "{answer}");
@@ -281,17 +284,14 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     // anyone can write that address.
     let spoof = taken(
         &app,
-        &format!(
-            concat!(
-                "From: kasittelija@hel.fi\r\n",
-                "To: palaute+{reference}@hel.fi\r\n",
-                "Subject: Katuvalo\r\n",
-                "Message-ID: <spoof.1@example.org>\r\n",
-                "\r\n",
-                "Maksakaa korjausmaksu osoitteessa http://example.org/pay\r\n",
-            ),
-            reference = reference
-        ),
+        &mail(&[
+            "From: kasittelija@hel.fi",
+            &format!("To: palaute+{reference}@hel.fi"),
+            "Subject: Katuvalo",
+            "Message-ID: <spoof.1@example.org>",
+            "",
+            "Maksakaa korjausmaksu osoitteessa http://example.org/pay",
+        ]),
     )
     .await;
     assert_eq!(spoof["disposition"], "internal_note", "{spoof}");
@@ -308,24 +308,20 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     let notification_id = message_id_of(&notification);
     let answer = taken(
         &app,
-        &format!(
-            concat!(
-                "From: =?ISO-8859-1?Q?K=E4sittelij=E4?= <Kasittelija@hel.fi>\r\n",
-                "To: palaute+{reference}@hel.fi\r\n",
-                "Subject: Katuvalo\r\n",
-                "Message-ID: <handler-answer.3@hel.fi>\r\n",
-                "In-Reply-To: <{notification_id}>\r\n",
-                "Content-Type: text/plain; charset=iso-8859-1\r\n",
-                "Content-Transfer-Encoding: quoted-printable\r\n",
-                "\r\n",
-                "Korjaamme valot t=E4ll=E4 viikolla.\r\n",
-                "\r\n",
-                "-- \r\n",
-                "K=E4sittelij=E4, Rakennusvirasto\r\n",
-            ),
-            reference = reference,
-            notification_id = notification_id
-        ),
+        &mail(&[
+            "From: =?ISO-8859-1?Q?K=E4sittelij=E4?= <Kasittelija@hel.fi>",
+            &format!("To: palaute+{reference}@hel.fi"),
+            "Subject: Katuvalo",
+            "Message-ID: <handler-answer.3@hel.fi>",
+            &format!("In-Reply-To: <{notification_id}>"),
+            "Content-Type: text/plain; charset=iso-8859-1",
+            "Content-Transfer-Encoding: quoted-printable",
+            "",
+            "Korjaamme valot t=E4ll=E4 viikolla.",
+            "",
+            "-- ",
+            "K=E4sittelij=E4, Rakennusvirasto",
+        ]),
     )
     .await;
     assert_eq!(answer["disposition"], "staff_reply", "{answer}");
@@ -345,17 +341,14 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     // Someone else names the reference: staff see it as a note, the resident never.
     let answer = taken(
         &app,
-        &format!(
-            concat!(
-                "From: naapuri@example.org\r\n",
-                "To: palaute@hel.fi\r\n",
-                "Subject: Re: [{reference}] sama valo\r\n",
-                "Message-ID: <neighbour.4@example.org>\r\n",
-                "\r\n",
-                "Sama valo on rikki minunkin ikkunani alla.\r\n",
-            ),
-            reference = reference
-        ),
+        &mail(&[
+            "From: naapuri@example.org",
+            "To: palaute@hel.fi",
+            &format!("Subject: Re: [{reference}] sama valo"),
+            "Message-ID: <neighbour.4@example.org>",
+            "",
+            "Sama valo on rikki minunkin ikkunani alla.",
+        ]),
     )
     .await;
     assert_eq!(answer["disposition"], "internal_note", "{answer}");
@@ -374,19 +367,15 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     // A reply that says nothing new (only the quoted acknowledgement) adds nothing.
     let empty = taken(
         &app,
-        &format!(
-            concat!(
-                "From: matti.meikalainen@example.fi\r\n",
-                "To: palaute+{reference}@hel.fi\r\n",
-                "Subject: Re: {reference}\r\n",
-                "Message-ID: <empty.6@example.fi>\r\n",
-                "In-Reply-To: <{ack_id}>\r\n",
-                "\r\n",
-                "> Kiitos palautteestasi.\r\n",
-            ),
-            reference = reference,
-            ack_id = ack_id
-        ),
+        &mail(&[
+            "From: matti.meikalainen@example.fi",
+            &format!("To: palaute+{reference}@hel.fi"),
+            &format!("Subject: Re: {reference}"),
+            "Message-ID: <empty.6@example.fi>",
+            &format!("In-Reply-To: <{ack_id}>"),
+            "",
+            "> Kiitos palautteestasi.",
+        ]),
     )
     .await;
     assert_eq!(empty["disposition"], "set_aside", "{empty}");
@@ -396,18 +385,15 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     let version = app.case_version(&reference).await;
     let answer = taken(
         &app,
-        &format!(
-            concat!(
-                "From: matti.meikalainen@example.fi\r\n",
-                "To: palaute+{reference}@hel.fi\r\n",
-                "Subject: Automaattinen vastaus: {reference}\r\n",
-                "Auto-Submitted: auto-replied\r\n",
-                "Message-ID: <ooo.5@example.fi>\r\n",
-                "\r\n",
-                "Olen lomalla 14.12. asti.\r\n",
-            ),
-            reference = reference
-        ),
+        &mail(&[
+            "From: matti.meikalainen@example.fi",
+            &format!("To: palaute+{reference}@hel.fi"),
+            &format!("Subject: Automaattinen vastaus: {reference}"),
+            "Auto-Submitted: auto-replied",
+            "Message-ID: <ooo.5@example.fi>",
+            "",
+            "Olen lomalla 14.12. asti.",
+        ]),
     )
     .await;
     assert_eq!(answer["disposition"], "set_aside", "{answer}");
@@ -428,19 +414,15 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     );
     let again = taken(
         &app,
-        &format!(
-            concat!(
-                "From: matti.meikalainen@example.fi\r\n",
-                "To: palaute+{reference}@hel.fi\r\n",
-                "Subject: Re: {reference}\r\n",
-                "Message-ID: <reopen.8@example.fi>\r\n",
-                "In-Reply-To: <{ack_id}>\r\n",
-                "\r\n",
-                "Valo sammui taas.\r\n",
-            ),
-            reference = reference,
-            ack_id = ack_id
-        ),
+        &mail(&[
+            "From: matti.meikalainen@example.fi",
+            &format!("To: palaute+{reference}@hel.fi"),
+            &format!("Subject: Re: {reference}"),
+            "Message-ID: <reopen.8@example.fi>",
+            &format!("In-Reply-To: <{ack_id}>"),
+            "",
+            "Valo sammui taas.",
+        ]),
     )
     .await;
     assert_eq!(again["disposition"], "resident_message", "{again}");
@@ -449,15 +431,15 @@ async fn a_conversation_by_email_stays_on_its_case(database: TestDatabase) {
     // A follow-up to their own first message (not to ours) also finds the case.
     let follow_up = taken(
         &app,
-        concat!(
-            "From: matti.meikalainen@example.fi\r\n",
-            "To: palaute@hel.fi\r\n",
-            "Subject: Re: Katuvalo rikki\r\n",
-            "Message-ID: <follow-up.7@example.fi>\r\n",
-            "In-Reply-To: <first-message.1@example.fi>\r\n",
-            "\r\n",
-            "Unohdin mainita: valo vilkkuu.\r\n",
-        ),
+        &mail(&[
+            "From: matti.meikalainen@example.fi",
+            "To: palaute@hel.fi",
+            "Subject: Re: Katuvalo rikki",
+            "Message-ID: <follow-up.7@example.fi>",
+            "In-Reply-To: <first-message.1@example.fi>",
+            "",
+            "Unohdin mainita: valo vilkkuu.",
+        ]),
     )
     .await;
     assert_eq!(follow_up["disposition"], "resident_message", "{follow_up}");
@@ -516,15 +498,15 @@ async fn a_bounce_stops_resident_mail_and_makes_no_case(database: TestDatabase) 
     // nothing.
     let forged = taken(
         &app,
-        concat!(
-            "From: MAILER-DAEMON@evil.example\r\n",
-            "To: noreply@hel.fi\r\n",
-            "Subject: Undelivered Mail Returned to Sender\r\n",
-            "Message-ID: <forged.1@evil.example>\r\n",
-            "X-Failed-Recipients: victim@example.fi\r\n",
-            "\r\n",
-            "This message could not be delivered.\r\n",
-        ),
+        &mail(&[
+            "From: MAILER-DAEMON@evil.example",
+            "To: noreply@hel.fi",
+            "Subject: Undelivered Mail Returned to Sender",
+            "Message-ID: <forged.1@evil.example>",
+            "X-Failed-Recipients: victim@example.fi",
+            "",
+            "This message could not be delivered.",
+        ]),
     )
     .await;
     assert_eq!(forged["disposition"], "set_aside", "{forged}");

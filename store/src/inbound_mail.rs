@@ -453,6 +453,15 @@ fn recorded_from(row: &inbound_mail::Model, duplicate: bool) -> Result<MailRecor
 
 type Applied = (MailDisposition, Option<String>, Option<CaseId>);
 
+/// The case a message was for no longer exists (it was deleted meanwhile): kept, set aside.
+fn case_gone() -> Applied {
+    (
+        MailDisposition::SetAside,
+        Some("case_not_found".to_owned()),
+        None,
+    )
+}
+
 async fn apply_action(
     txn: &DatabaseTransaction,
     backend: DbBackend,
@@ -495,11 +504,7 @@ async fn apply_action(
             };
             match add_resident_message(txn, backend, *case_id, &message, max_attempts, now).await? {
                 Some(case_id) => Ok((MailDisposition::ResidentMessage, None, Some(case_id))),
-                None => Ok((
-                    MailDisposition::SetAside,
-                    Some("case_not_found".into()),
-                    None,
-                )),
+                None => Ok(case_gone()),
             }
         }
         MailAction::StaffReply {
@@ -508,11 +513,7 @@ async fn apply_action(
             body,
         } => {
             let Some(current) = lock_case(txn, backend, *case_id).await? else {
-                return Ok((
-                    MailDisposition::SetAside,
-                    Some("case_not_found".into()),
-                    None,
-                ));
+                return Ok(case_gone());
             };
             let status = parse_status(&current.status)?;
             if let Err(refused) = StaffAction::Reply.check(status) {
@@ -532,11 +533,7 @@ async fn apply_action(
             };
             match apply_edit(txn, backend, &edit, max_attempts, now).await? {
                 Edited::Applied(_) => Ok((MailDisposition::StaffReply, None, Some(*case_id))),
-                Edited::NotFound => Ok((
-                    MailDisposition::SetAside,
-                    Some("case_not_found".into()),
-                    None,
-                )),
+                Edited::NotFound => Ok(case_gone()),
                 Edited::Conflict { .. } | Edited::Refused(_) => Err(StoreError::Corrupt(
                     "a locked case refused a checked reply".into(),
                 )),
@@ -549,11 +546,7 @@ async fn apply_action(
             why,
         } => {
             let Some(current) = lock_case(txn, backend, *case_id).await? else {
-                return Ok((
-                    MailDisposition::SetAside,
-                    Some("case_not_found".into()),
-                    None,
-                ));
+                return Ok(case_gone());
             };
             let actor = format!("email:{}", sender.as_deref().unwrap_or("unknown sender"));
             add_note(txn, current.id, &actor, body, why, now).await?;

@@ -176,13 +176,8 @@ impl Pipeline {
         };
         let to = assignee.unwrap_or_else(|| unit.mailbox.clone());
         let thread = self
-            .store
-            .emails_for_case(case.id.0)
-            .await
-            .context("loading the case's emails")?
-            .into_iter()
-            .find(|email| email.kind == EmailKind::HandlerNotification.code())
-            .map(|email| email.message_id);
+            .first_message_id(case, EmailKind::HandlerNotification)
+            .await?;
         let reference = case.reference.to_string();
         let language = unit.handler_language();
         let staff_url = format!(
@@ -239,13 +234,8 @@ impl Pipeline {
             return Ok(None);
         };
         let thread = self
-            .store
-            .emails_for_case(case.id.0)
-            .await
-            .context("loading the case's emails")?
-            .into_iter()
-            .find(|email| email.kind == EmailKind::Acknowledgement.code())
-            .map(|email| email.message_id);
+            .first_message_id(case, EmailKind::Acknowledgement)
+            .await?;
         let language = case
             .stated_language
             .or(case.language)
@@ -255,6 +245,23 @@ impl Pipeline {
             language,
             thread,
         }))
+    }
+
+    /// The Message-ID of the case's first email of `kind`: the thread later emails of
+    /// the same conversation answer.
+    async fn first_message_id(
+        &self,
+        case: &CaseRecord,
+        kind: EmailKind,
+    ) -> Result<Option<String>, JobError> {
+        Ok(self
+            .store
+            .emails_for_case(case.id.0)
+            .await
+            .context("loading the case's emails")?
+            .into_iter()
+            .find(|email| email.kind == kind.code())
+            .map(|email| email.message_id))
     }
 
     /// What these emails say of the case, names in `language`; nothing internal.
