@@ -37,26 +37,8 @@ async fn spawn(database: TestDatabase) -> TestApp {
     .await
 }
 
-/// Posts a raw message to the webhook, signed: (status, body).
-async fn post_mail(app: &TestApp, raw: &str) -> (u16, Value) {
-    let response = app
-        .http
-        .post(format!("{}/inbound/email", app.base_url))
-        .header("content-type", "message/rfc822")
-        .header(
-            palaute_mail::webhook::SIGNATURE_HEADER,
-            palaute_mail::webhook::sign(SECRET, raw.as_bytes()),
-        )
-        .body(raw.to_owned())
-        .send()
-        .await
-        .expect("posting a message");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON answer"))
-}
-
 async fn taken(app: &TestApp, raw: &str) -> Value {
-    let (status, body) = post_mail(app, raw).await;
+    let (status, body) = app.post_signed_mail(SECRET, raw).await;
     assert_eq!(status, 200, "{body}");
     body
 }

@@ -56,20 +56,9 @@ async fn spawn(database: TestDatabase) -> TestApp {
 
 /// Posts a raw message to the webhook, signed, and returns its JSON answer.
 async fn post_mail(app: &TestApp, raw: &str) -> Value {
-    let response = app
-        .http
-        .post(format!("{}/inbound/email", app.base_url))
-        .header("content-type", "message/rfc822")
-        .header(
-            palaute_mail::webhook::SIGNATURE_HEADER,
-            palaute_mail::webhook::sign(SECRET, raw.as_bytes()),
-        )
-        .body(raw.to_owned())
-        .send()
-        .await
-        .expect("posting a message");
-    assert_eq!(response.status().as_u16(), 200);
-    response.json().await.expect("a JSON answer")
+    let (status, answer) = app.post_signed_mail(SECRET, raw).await;
+    assert_eq!(status, 200);
+    answer
 }
 
 async fn list(app: &TestApp, variables: Value, token: Option<&str>) -> Value {

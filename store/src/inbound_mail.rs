@@ -136,7 +136,9 @@ impl Store {
     }
 
     /// Does `action` and keeps the message, in one transaction. A message whose key was
-    /// taken before (also by a concurrent delivery) does nothing and says so.
+    /// taken before (also by a concurrent delivery) does nothing and says so: the unique
+    /// key rolls the action back. Callers about to do costly work for a message look it
+    /// up first (`inbound_mail_taken`).
     pub async fn record_inbound_mail(
         &self,
         mail: &InboundMail,
@@ -144,9 +146,6 @@ impl Store {
         max_attempts: i32,
         now: DateTime<Utc>,
     ) -> Result<MailRecorded, StoreError> {
-        if let Some(taken) = self.inbound_mail_taken(&mail.message_key).await? {
-            return Ok(taken);
-        }
         let txn = self.begin_write().await?;
         let (disposition, reason, case_id) =
             apply_action(&txn, self.backend(), action, max_attempts, now).await?;

@@ -163,6 +163,24 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no version for {reference}: {response}"))
     }
 
+    /// Posts a raw email to `/inbound/email`, signed with `secret`: (HTTP status, JSON).
+    pub async fn post_signed_mail(&self, secret: &str, raw: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}/inbound/email", self.base_url))
+            .header("content-type", "message/rfc822")
+            .header(
+                palaute_mail::webhook::SIGNATURE_HEADER,
+                palaute_mail::webhook::sign(secret, raw.as_bytes()),
+            )
+            .body(raw.to_owned())
+            .send()
+            .await
+            .expect("posting a message");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON answer"))
+    }
+
     pub fn outbox_files(&self) -> Vec<(String, String)> {
         outbox_files(&self.data_dir)
     }
