@@ -1,6 +1,13 @@
 //! Files residents send with their feedback (Open311 `media`, email attachments): the
 //! types accepted, told by the file's first bytes rather than by what the sender
-//! declared, and the limits every door applies the same way.
+//! declared, and the limits every door applies the same way. What a photo says about its
+//! taker (place, device, time) is removed before it is kept: [`strip_metadata`], which
+//! the store applies to every file it writes and [`AttachmentSettings::check`] tries
+//! first, so that a damaged file is refused at the door rather than kept.
+
+mod metadata;
+
+pub use metadata::{MetadataError, strip_metadata};
 
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +104,11 @@ pub enum AttachmentError {
     Empty { filename: String },
     #[error("{filename}: only {allowed} files are accepted")]
     TypeNotAllowed { filename: String, allowed: String },
+    #[error("{filename}: {problem}")]
+    Damaged {
+        filename: String,
+        problem: MetadataError,
+    },
 }
 
 impl AttachmentError {
@@ -108,7 +120,8 @@ impl AttachmentError {
 
 impl AttachmentSettings {
     /// The type of a file that may be kept, or why it may not. `filename` is only for
-    /// the message; the type comes from the bytes.
+    /// the message; the type comes from the bytes. A file whose metadata cannot be
+    /// removed (a damaged image) is refused.
     pub fn check(&self, filename: &str, bytes: &[u8]) -> Result<MediaType, AttachmentError> {
         if bytes.is_empty() {
             return Err(AttachmentError::Empty {
@@ -121,7 +134,7 @@ impl AttachmentSettings {
                 max_bytes: self.max_file_bytes,
             });
         }
-        MediaType::sniff(bytes)
+        let media = MediaType::sniff(bytes)
             .filter(|media| self.allowed_types.contains(media))
             .ok_or_else(|| AttachmentError::TypeNotAllowed {
                 filename: filename.to_owned(),
@@ -131,7 +144,12 @@ impl AttachmentSettings {
                     .map(|media| media.mime())
                     .collect::<Vec<_>>()
                     .join(", "),
-            })
+            })?;
+        strip_metadata(media, bytes).map_err(|problem| AttachmentError::Damaged {
+            filename: filename.to_owned(),
+            problem,
+        })?;
+        Ok(media)
     }
 
     /// Refuses a count of files over `max_files`.
