@@ -15,6 +15,7 @@ use palaute_mail::intake::MailIntake;
 use palaute_open311::Open311Door;
 use palaute_search_index::{IndexError, SearchIndex};
 use palaute_store::Store;
+use palaute_web::WebDoor;
 use palaute_worker::delivery::EmailSender;
 use palaute_worker::mail::Mailer;
 use palaute_worker::pipeline::Pipeline;
@@ -137,6 +138,12 @@ pub fn admin_token(settings: &Settings) -> anyhow::Result<String> {
     write_private(&file, &token).with_context(|| format!("writing {}", file.display()))?;
     info!(file = %file.display(), "generated an administrator token");
     Ok(token)
+}
+
+/// The key of the resident form's CSRF tokens, derived from the administrator token so
+/// that no other setting is needed and the key never equals the token itself.
+fn web_form_key(admin_token: &str) -> String {
+    palaute_core::token::sha256_hex(format!("palaute web form key\n{admin_token}").as_bytes())
 }
 
 /// The data folder holds contact details and the admin token: a new one is readable by
@@ -267,13 +274,24 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         let _ = server_stopped.wait_for(|stop| *stop).await;
     };
     let http_settings = settings.http.clone();
-    // One server for every door: GraphQL, and Open311 under /open311/v2/.
+    // One server for every door: GraphQL, Open311 under /open311/v2/, and the
+    // resident pages.
     let open311 = Open311Door::sharing_submissions(
         store.clone(),
         Arc::clone(&organisation),
         &settings,
         Arc::clone(&wakeups.jobs),
+        submissions.clone(),
+    );
+    // The resident pages draw on the same submissions bucket; their CSRF key comes
+    // from the administrator token, so open forms stay valid across restarts.
+    let web = WebDoor::new(
+        store.clone(),
+        Arc::clone(&organisation),
+        &settings,
+        Arc::clone(&wakeups.jobs),
         submissions,
+        web_form_key(&token).as_bytes(),
     );
     let intake = MailIntake::new(
         store.clone(),
@@ -286,6 +304,7 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
     }
     let app = palaute_api::app(state)
         .merge(palaute_open311::router(open311))
+        .merge(palaute_web::router(web))
         .merge(palaute_mail::webhook::router(
             intake,
             settings.mail.webhook_secret.clone(),
