@@ -1,12 +1,15 @@
 //! Files sent with a case: written in the case's own submission transaction
 //! (`Store::submit_case`), listed per case without their bytes, and read back whole by
 //! their public id. The doors check type and size before they get here
-//! (`palaute_core::attachment`); the store keeps what it is given.
+//! (`palaute_core::attachment`); the store removes the photos' metadata (place, device)
+//! on the way in, whichever door they came through, and keeps nothing else it was not
+//! given.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use palaute_core::CaseId;
+use palaute_core::attachment::{MediaType, strip_metadata};
 use palaute_core::token::TrackingToken;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
@@ -56,22 +59,39 @@ pub(crate) async fn insert_attachments(
     if attachments.is_empty() {
         return Ok(());
     }
-    let rows = attachments.iter().map(|file| case_attachment::ActiveModel {
-        case_id: Set(case_id),
-        // 24 random bytes, base64url.
-        public_id: Set(TrackingToken::generate().into_string()),
-        filename: Set(file.filename.clone()),
-        content_type: Set(file.content_type.clone()),
-        size: Set(i64::try_from(file.bytes.len()).unwrap_or(i64::MAX)),
-        bytes: Set(file.bytes.clone()),
-        created_at: Set(now),
-        ..Default::default()
-    });
+    let mut rows = Vec::with_capacity(attachments.len());
+    for file in attachments {
+        let bytes = without_metadata(file)?;
+        rows.push(case_attachment::ActiveModel {
+            case_id: Set(case_id),
+            // 24 random bytes, base64url.
+            public_id: Set(TrackingToken::generate().into_string()),
+            filename: Set(file.filename.clone()),
+            content_type: Set(file.content_type.clone()),
+            size: Set(i64::try_from(bytes.len()).unwrap_or(i64::MAX)),
+            bytes: Set(bytes),
+            created_at: Set(now),
+            ..Default::default()
+        });
+    }
     case_attachment::Entity::insert_many(rows)
         .exec(txn)
         .await
         .context("saving a case's files")?;
     Ok(())
+}
+
+/// The file's bytes without the metadata its type can carry. The door's check has
+/// already tried this, so a refusal here means a door skipped the check.
+fn without_metadata(file: &NewAttachment) -> Result<Vec<u8>, StoreError> {
+    let Some(media) = MediaType::sniff(&file.bytes) else {
+        return Err(StoreError::Refused(format!(
+            "{}: not a file type that may be kept",
+            file.filename
+        )));
+    };
+    strip_metadata(media, &file.bytes)
+        .map_err(|problem| StoreError::Refused(format!("{}: {problem}", file.filename)))
 }
 
 type InfoRow = (i64, String, String, String, i64, DateTime<Utc>);
