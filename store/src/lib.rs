@@ -60,8 +60,9 @@ pub use routing_models::{
 pub use search_queue::IndexTicket;
 pub use staff::{ApiTokenRecord, OidcSignIn, StaffUserRecord};
 pub use stats::{
-    DeadlineCompliance, Durations, MAX_STATS_RANGE_DAYS, ServiceStats, StatsGrouping, StatsRange,
-    StatsRangeError, StatsRequest, StatsRow, helsinki_week, hours,
+    DeadlineCompliance, Durations, FiguresRequest, MAX_STATS_RANGE_DAYS, ServiceFigures,
+    ServiceStats, StatsGrouping, StatsRange, StatsRangeError, StatsRequest, StatsRow,
+    WeekChannelCount, helsinki_week, helsinki_weeks, hours,
 };
 pub use workflow::{BulkEdited, CaseEdit, Change, Edited};
 

@@ -11,9 +11,9 @@
 
 mod figures;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Europe::Helsinki;
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -26,7 +26,7 @@ use crate::cases::parse_status;
 use crate::db::Store;
 use crate::entity::{case, case_event};
 use crate::error::{DbContext, StoreError};
-use figures::{CaseFacts, CaseHistory, summarise};
+use figures::{CaseFacts, CaseHistory, summarise, summarise_total};
 
 /// The longest range one request may cover: three years, leap days included.
 pub const MAX_STATS_RANGE_DAYS: i64 = 3 * 366;
@@ -97,6 +97,37 @@ pub struct ServiceStats {
     pub total: StatsRow,
 }
 
+/// The figures of the public service page.
+#[derive(Debug, Clone)]
+pub struct FiguresRequest {
+    pub range: StatsRange,
+    /// As in `StatsRequest`: `None` counts every case.
+    pub within_units: Option<Vec<String>>,
+    /// The instant deadlines are judged at.
+    pub now: DateTime<Utc>,
+}
+
+/// The public figures: the total row of every case in the range (in scope),
+/// and how many came in each week through each channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceFigures {
+    /// Every Helsinki week the range touches, oldest first, with cases or not.
+    pub weeks: Vec<String>,
+    /// Only the (week, channel) pairs that had cases, ordered by week, then channel.
+    pub cases_by_week_and_channel: Vec<WeekChannelCount>,
+    pub total: StatsRow,
+}
+
+/// Cases created in one Helsinki week through one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeekChannelCount {
+    /// `2026-W05`, as `helsinki_week` writes it.
+    pub week: String,
+    /// The channel's storage code (`web`, `phone`, …).
+    pub channel: String,
+    pub cases: u64,
+}
+
 /// The timeline events the figures read; the rest are not fetched.
 const MEASURED_EVENTS: [&str; 5] = [
     "routed",
@@ -133,17 +164,63 @@ struct EventRow {
 impl Store {
     /// The service figures of the cases created in the request's range, in its scope.
     pub async fn service_stats(&self, request: &StatsRequest) -> Result<ServiceStats, StoreError> {
+        let measured = self
+            .measured_cases(request.range, request.within_units.as_deref())
+            .await?;
+        let facts = measured
+            .into_iter()
+            .map(|(row, facts)| (group_key(&row, request.group_by), facts));
+        let (groups, total) = summarise(facts, request.now);
+        Ok(ServiceStats { groups, total })
+    }
+
+    /// The public figures page's numbers: the total row of the cases created in the
+    /// range (in scope), and their count per Helsinki week and channel. The same two
+    /// reads as `service_stats`, so one request costs two queries whatever the range.
+    pub async fn service_figures(
+        &self,
+        request: &FiguresRequest,
+    ) -> Result<ServiceFigures, StoreError> {
+        let measured = self
+            .measured_cases(request.range, request.within_units.as_deref())
+            .await?;
+        let mut counts: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let facts: Vec<CaseFacts> = measured
+            .into_iter()
+            .map(|(row, facts)| {
+                *counts
+                    .entry((helsinki_week(row.created_at), row.channel))
+                    .or_default() += 1;
+                facts
+            })
+            .collect();
+        Ok(ServiceFigures {
+            weeks: helsinki_weeks(request.range),
+            cases_by_week_and_channel: counts
+                .into_iter()
+                .map(|((week, channel), cases)| WeekChannelCount {
+                    week,
+                    channel,
+                    cases,
+                })
+                .collect(),
+            total: summarise_total(facts, request.now),
+        })
+    }
+
+    /// Every case created in the range (within `within_units` when given), with what
+    /// the figures need to know of it: two reads, whatever the number of cases.
+    async fn measured_cases(
+        &self,
+        range: StatsRange,
+        within_units: Option<&[String]>,
+    ) -> Result<Vec<(CaseRow, CaseFacts)>, StoreError> {
         let in_range = Condition::all()
-            .add(case::Column::CreatedAt.gte(request.range.from))
-            .add(case::Column::CreatedAt.lt(request.range.to))
+            .add(case::Column::CreatedAt.gte(range.from))
+            .add(case::Column::CreatedAt.lt(range.to))
             // A merged duplicate is one request with the case it was merged into.
             .add(case::Column::MergedIntoId.is_null())
-            .add_option(
-                request
-                    .within_units
-                    .clone()
-                    .map(|units| case::Column::UnitCode.is_in(units)),
-            );
+            .add_option(within_units.map(|units| case::Column::UnitCode.is_in(units.to_vec())));
         let cases = case::Entity::find()
             .select_only()
             .columns([
@@ -188,28 +265,22 @@ impl Store {
             .await
             .context("reading timeline events for stats")?;
         let histories = histories(events);
-        let mut facts = Vec::with_capacity(cases.len());
+        let mut measured = Vec::with_capacity(cases.len());
         for row in cases {
-            let history = histories.get(&row.id).copied().unwrap_or_default();
-            let finished_now = parse_status(&row.status)?.is_finished();
-            let key = group_key(&row, request.group_by);
-            facts.push((
-                key,
-                CaseFacts {
-                    created_at: row.created_at,
-                    routed_at: row.routed_at,
-                    first_replied_at: row.first_replied_at,
-                    resolved_at: row.resolved_at,
-                    finished_now,
-                    history,
-                    first_reply_due_at: row.first_reply_due_at,
-                    due_at: row.due_at,
-                    satisfaction: row.satisfaction_score,
-                },
-            ));
+            let facts = CaseFacts {
+                created_at: row.created_at,
+                routed_at: row.routed_at,
+                first_replied_at: row.first_replied_at,
+                resolved_at: row.resolved_at,
+                finished_now: parse_status(&row.status)?.is_finished(),
+                history: histories.get(&row.id).copied().unwrap_or_default(),
+                first_reply_due_at: row.first_reply_due_at,
+                due_at: row.due_at,
+                satisfaction: row.satisfaction_score,
+            };
+            measured.push((row, facts));
         }
-        let (groups, total) = summarise(facts, request.now);
-        Ok(ServiceStats { groups, total })
+        Ok(measured)
     }
 }
 
@@ -254,6 +325,51 @@ pub fn helsinki_week(at: DateTime<Utc>) -> String {
     format!("{}-W{:02}", week.year(), week.week())
 }
 
+/// Every ISO week (as `helsinki_week` writes it) that the range touches in Helsinki
+/// time, oldest first: the weeks a chart of the range has a place for.
+pub fn helsinki_weeks(range: StatsRange) -> Vec<String> {
+    let first = range.from.with_timezone(&Helsinki).date_naive();
+    let mut monday = first - TimeDelta::days(i64::from(first.weekday().num_days_from_monday()));
+    let mut weeks = Vec::new();
+    // `to` is excluded: a range ending at a Monday's midnight does not touch that week.
+    while helsinki_midnight(monday) < range.to {
+        let week = monday.iso_week();
+        weeks.push(format!("{}-W{:02}", week.year(), week.week()));
+        monday += TimeDelta::weeks(1);
+    }
+    weeks
+}
+
+impl StatsRange {
+    /// The last `weeks` Helsinki weeks up to `now`: from the Monday midnight (Helsinki
+    /// time) `weeks - 1` weeks before this week's, to `now`. 52 weeks is the public
+    /// page's year; at least one week is always taken.
+    pub fn recent_weeks(now: DateTime<Utc>, weeks: u32) -> Self {
+        let today = now.with_timezone(&Helsinki).date_naive();
+        let this_monday =
+            today - TimeDelta::days(i64::from(today.weekday().num_days_from_monday()));
+        let first_monday = this_monday - TimeDelta::weeks(i64::from(weeks.max(1) - 1));
+        let from = helsinki_midnight(first_monday);
+        // `now` is at or after this Monday's midnight, so the range is never empty; a
+        // caller asking for more than three years gets three.
+        Self {
+            from: from.max(now - TimeDelta::days(MAX_STATS_RANGE_DAYS)),
+            to: now.max(from + TimeDelta::seconds(1)),
+        }
+    }
+}
+
+/// Midnight at the start of a date in Helsinki, in UTC. Midnight always exists there
+/// (the clocks change at 03:00 and 04:00), so the fallback to UTC midnight is only a
+/// guard.
+fn helsinki_midnight(date: NaiveDate) -> DateTime<Utc> {
+    let midnight = date.and_time(NaiveTime::MIN);
+    Helsinki
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map_or_else(|| midnight.and_utc(), |local| local.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -271,6 +387,36 @@ mod tests {
         assert_eq!(helsinki_week(utc(2026, 6, 14, 21, 30)), "2026-W25");
         // ISO years: 1 January 2027 (a Friday) belongs to 2026's week 53.
         assert_eq!(helsinki_week(utc(2027, 1, 1, 12, 0)), "2026-W53");
+    }
+
+    #[test]
+    fn a_range_lists_every_helsinki_week_it_touches() {
+        let utc = |y, m, d, h, min| Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
+        // Sunday 4 January 2026 23:00 Helsinki (W01) to Monday 19 January 00:00 (W04,
+        // excluded: the range ends as that week begins).
+        let range = StatsRange::new(utc(2026, 1, 4, 21, 0), utc(2026, 1, 18, 22, 0)).unwrap();
+        assert_eq!(helsinki_weeks(range), ["2026-W01", "2026-W02", "2026-W03"]);
+        // One minute into W04 adds it.
+        let range = StatsRange::new(utc(2026, 1, 4, 21, 0), utc(2026, 1, 18, 22, 1)).unwrap();
+        assert_eq!(helsinki_weeks(range).len(), 4);
+    }
+
+    #[test]
+    fn recent_weeks_start_at_a_helsinki_monday_midnight() {
+        let utc = |y, m, d, h, min| Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap();
+        // Wednesday 1 July 2026 (summer time, UTC+3), 52 weeks: from Monday 7 July
+        // 2025 at 00:00 Helsinki, which is 21:00 UTC on Sunday 6 July.
+        let now = utc(2026, 7, 1, 9, 0);
+        let range = StatsRange::recent_weeks(now, 52);
+        assert_eq!(range.from(), utc(2025, 7, 6, 21, 0));
+        assert_eq!(range.to(), now);
+        let weeks = helsinki_weeks(range);
+        assert_eq!(weeks.len(), 52);
+        assert_eq!(weeks.first().map(String::as_str), Some("2025-W28"));
+        assert_eq!(weeks.last().map(String::as_str), Some("2026-W27"));
+        // One week: this week only, from its Monday (winter time, UTC+2).
+        let range = StatsRange::recent_weeks(utc(2026, 1, 14, 12, 0), 1);
+        assert_eq!(range.from(), utc(2026, 1, 11, 22, 0));
     }
 
     #[test]

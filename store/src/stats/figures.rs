@@ -292,6 +292,18 @@ pub(crate) fn summarise(
     (rows, total.into_row(None))
 }
 
+/// The total row alone, for a caller that groups the cases its own way.
+pub(crate) fn summarise_total(
+    cases: impl IntoIterator<Item = CaseFacts>,
+    now: DateTime<Utc>,
+) -> StatsRow {
+    let mut total = Tally::default();
+    for case in cases {
+        total.add(&case, now);
+    }
+    total.into_row(None)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
