@@ -126,6 +126,39 @@ function formWithoutJavaScript(base) {
   };
 }
 
+// The main content of the tracking page for `reference` with `token`, with the
+// reference itself blanked out (a page may name the reference it was asked about).
+async function trackingAnswer(page, base, reference, token) {
+  const url = new URL(`/track/${reference}`, base);
+  if (token !== undefined) url.searchParams.set('token', token);
+  const response = await page.goto(url.href);
+  const text = await page.locator('main#main').innerText();
+  return { status: response?.status(), text: text.replaceAll(reference, '<reference>') };
+}
+
+function trackingWithoutToken(base) {
+  return async (page, check) => {
+    await page.goto(formUrl(base, 'en'));
+    await page.fill('#description', STREET_LAMP.en);
+    await sendForm(page);
+    const reference = await readReference(page);
+
+    for (const [token, what] of [[undefined, 'no token'], ['wrong-token', 'a wrong token']]) {
+      await trackingAnswer(page, base, reference, token);
+      check((await page.locator('#token').count()) === 1, `with ${what} there is no #token input`);
+      check((await page.locator('#case-status').count()) === 0, `with ${what} #case-status is shown`);
+      const body = await page.locator('body').innerText();
+      check(!body.includes('Mannerheimintie'), `with ${what} the page shows the description`);
+    }
+    const wrongToken = await trackingAnswer(page, base, reference, 'wrong-token');
+    const unknown = await trackingAnswer(page, base, 'HEL-2099-999999', 'wrong-token');
+    check(
+      wrongToken.status === unknown.status && wrongToken.text === unknown.text,
+      `a wrong token (HTTP ${wrongToken.status}) and an unknown reference (HTTP ${unknown.status}) answer differently`,
+    );
+  };
+}
+
 export async function runScenarios(browser, base) {
   return [
     await runScenario(
@@ -145,6 +178,12 @@ export async function runScenarios(browser, base) {
       'English form with JavaScript off: submit, reference, tracking page',
       { locale: LOCALES.en, javaScriptEnabled: false },
       formWithoutJavaScript(base),
+    ),
+    await runScenario(
+      browser,
+      'tracking page without a valid token: asks for it, reveals nothing, same answer for an unknown reference',
+      { locale: LOCALES.en },
+      trackingWithoutToken(base),
     ),
   ];
 }
