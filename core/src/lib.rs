@@ -11,6 +11,7 @@ pub mod deadlines;
 pub mod email;
 pub mod i18n;
 pub mod org;
+pub mod privacy;
 pub mod rate_limit;
 pub mod reply_template;
 pub mod settings;

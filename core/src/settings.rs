@@ -13,12 +13,14 @@ mod live;
 mod mail;
 mod oidc;
 mod open311;
+mod privacy;
 
 pub use attachments::AttachmentSettings;
 pub use live::LiveSettings;
 pub use mail::{ImapSettings, MailSettings};
 pub use oidc::{OIDC_ALGORITHMS, OidcSettings};
 pub use open311::Open311Settings;
+pub use privacy::PrivacySettings;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -59,6 +61,8 @@ pub struct Settings {
     pub mail: MailSettings,
     /// Files sent with feedback (Open311 media, email attachments).
     pub attachments: AttachmentSettings,
+    /// How long residents' details are kept after their case is closed.
+    pub privacy: PrivacySettings,
 }
 
 /// What residents may do with their own case.
@@ -206,6 +210,7 @@ impl Default for Settings {
             open311: Open311Settings::default(),
             mail: MailSettings::default(),
             attachments: AttachmentSettings::default(),
+            privacy: PrivacySettings::default(),
         }
     }
 }
