@@ -21,6 +21,7 @@ mod jobs;
 mod migration;
 mod organisation;
 mod outbox;
+mod privacy;
 mod queue;
 mod reassignment;
 mod reply_templates;
@@ -56,6 +57,10 @@ pub use routing_models::{
     ExampleSource, ModelRole, ModelScore, NewPrediction, NewRoutingModel, NewTrainingExample,
     Placement, PredictionOutcome, PredictionRecord, RoutingModelInfo, StoredSuggestion,
     TrainingExampleRecord,
+};
+pub use privacy::{
+    Anonymised, ErasureSummary, ExportedAttachment, ExportedCase, ExportedContact, ExportedEmail,
+    ExportedEvent, ExportedInboundMail, PrivacyExport,
 };
 pub use search_queue::IndexTicket;
 pub use staff::{ApiTokenRecord, OidcSignIn, StaffUserRecord};

@@ -15,6 +15,7 @@ mod m20261201_000009_reply_templates;
 mod m20261201_000010_api_keys;
 mod m20261201_000011_attachments;
 mod m20261201_000012_inbound_mail;
+mod m20261201_000013_privacy;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_api_keys::Migration),
             Box::new(m20261201_000011_attachments::Migration),
             Box::new(m20261201_000012_inbound_mail::Migration),
+            Box::new(m20261201_000013_privacy::Migration),
         ]
     }
 }
