@@ -56,6 +56,12 @@ pub enum Command {
     Migrate,
     /// Rebuild the search index from the database (stop `serve` first).
     Reindex,
+    /// Load past cases from another system: Open311 JSON (Helsinki's export: one
+    /// request a line, an array, or requests one after another) or CSV with a header
+    /// (columns in the README); `.bz2` or not. They keep their dates, status, category
+    /// and unit, are neither routed again nor emailed, and are indexed and counted.
+    /// A record imported before is skipped; a refused one is reported with its place.
+    Import(ImportArgs),
     /// Measure language detection on a TSV file with `lang` and `text` columns.
     EvalLanguage {
         /// The labelled texts: a header, then one text a line.
@@ -110,6 +116,28 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ImportArgs {
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The system the records come from. With a record's `service_request_id` it
+    /// names the record once: importing it again from any file adds nothing.
+    #[arg(long, value_name = "NAME", default_value = "import", value_parser = import_source)]
+    pub source: String,
+    /// Cases written per transaction.
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u16).range(1..=5000))]
+    pub batch_size: u16,
+}
+
+/// An import source's name: one line of 1 to 100 characters.
+fn import_source(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err("a source's name is one line of 1 to 100 characters".into());
+    }
+    Ok(name.to_owned())
 }
 
 #[derive(Debug, Args, Clone)]

@@ -10,6 +10,7 @@ use palaute_worker::Indexer;
 
 use crate::cli::{Cli, Command, ConfigCommand};
 use crate::config::load_settings;
+use crate::progress::Progress;
 use crate::runtime;
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -98,12 +99,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             store.close().await?;
         }
+        Command::Import(args) => {
+            let (store, organisation) = runtime::open_store(&settings()?).await?;
+            let outcome = crate::import::run(&store, &organisation, &args).await;
+            store.close().await?;
+            print!("{}", outcome?);
+        }
         Command::Reindex => {
             let settings = settings()?;
             let (store, _) = runtime::open_store(&settings).await?;
             let index = SearchIndex::open_or_recreate(&settings.index_dir())
                 .context("opening the search index (is `palaute serve` running? stop it first)")?;
-            let count = Indexer::new(store, Arc::new(index)).rebuild().await?;
+            let expected = store.case_count().await?;
+            let mut progress = Progress::start("indexing", expected);
+            let count = Indexer::new(store, Arc::new(index))
+                .rebuild_reporting(|written| progress.advance(written as u64))
+                .await?;
+            progress.finish();
             println!("search index rebuilt: {count} cases");
         }
         Command::Config {

@@ -16,6 +16,7 @@ mod deadlines;
 mod duplicates;
 mod entity;
 mod error;
+mod imports;
 mod inbound_mail;
 mod jobs;
 mod migration;
@@ -47,6 +48,7 @@ pub use error::StoreError;
 pub use inbound_mail::{
     InboundMail, InboundMailRecord, MailAction, MailCount, MailDisposition, MailRecorded,
 };
+pub use imports::{ImportedBatch, PastCase};
 pub use jobs::{ClaimedJob, JobCounts, JobKind, JobStatus};
 pub use outbox::{EmailRecord, EmailStatus};
 pub use queue::{AssigneeFilter, CaseCursor, CaseFilter, CaseOrder, CasePage, CountBy};

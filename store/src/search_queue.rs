@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use palaute_core::CaseId;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::db::Store;
-use crate::entity::index_queue;
+use crate::entity::{case, index_queue};
 use crate::error::{DbContext, StoreError};
 
 /// A case waiting to be indexed, at the version the indexer saw.
@@ -48,6 +48,14 @@ pub(crate) async fn mark_for_indexing(
 }
 
 impl Store {
+    /// How many cases there are: what a rebuild of the index goes through.
+    pub async fn case_count(&self) -> Result<u64, StoreError> {
+        case::Entity::find()
+            .count(&self.db)
+            .await
+            .context("counting cases")
+    }
+
     /// Up to `limit` cases waiting to be indexed, oldest first.
     pub async fn index_backlog(&self, limit: u64) -> Result<Vec<IndexTicket>, StoreError> {
         let rows = index_queue::Entity::find()

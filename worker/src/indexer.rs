@@ -72,6 +72,15 @@ impl Indexer {
 
     /// Empties the index and indexes every case again, in batches.
     pub async fn rebuild(&self) -> anyhow::Result<usize> {
+        self.rebuild_reporting(|_| {}).await
+    }
+
+    /// As [`Indexer::rebuild`], telling `indexed` how many cases each batch wrote
+    /// (for a progress bar; `Store::case_count` gives the total to expect).
+    pub async fn rebuild_reporting(
+        &self,
+        mut indexed: impl FnMut(usize),
+    ) -> anyhow::Result<usize> {
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || index.clear())
             .await
@@ -94,8 +103,10 @@ impl Indexer {
                 .cases_by_ids(&ids)
                 .await
                 .context("loading cases")?;
-            total += cases.len();
+            let written = cases.len();
             self.write(cases).await?;
+            total += written;
+            indexed(written);
         }
         info!(cases = total, "search index rebuilt");
         Ok(total)

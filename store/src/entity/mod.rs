@@ -8,6 +8,7 @@ pub mod case_attachment;
 pub mod case_contact;
 pub mod case_deadline_notice;
 pub mod case_event;
+pub mod case_import;
 pub mod case_link;
 pub mod case_tag;
 pub mod category;
