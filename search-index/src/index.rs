@@ -188,6 +188,44 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Rewrites the segments that hold deleted documents without them, and removes the
+    /// files nothing uses any more. A deleted or replaced document otherwise stays in
+    /// its segment's files (its words in the term dictionary, its stored fields) until
+    /// a merge happens to pick that segment; after anonymising a case, its old words
+    /// must not wait for that. Returns how many segments were rewritten.
+    pub fn purge_deleted(&self) -> Result<usize, IndexError> {
+        let mut writer = self.lock_writer()?;
+        let with_deletes: Vec<_> = writer
+            .index()
+            .searchable_segment_metas()
+            .while_doing("listing the index segments")?
+            .into_iter()
+            .filter(|segment| segment.has_deletes())
+            .map(|segment| segment.id())
+            .collect();
+        if !with_deletes.is_empty() {
+            writer
+                .merge(&with_deletes)
+                .wait()
+                .while_doing("merging away deleted documents")?;
+        }
+        drop(writer);
+        // Searchers of the old segments go with the reload; then their files can go.
+        self.reader
+            .reload()
+            .while_doing("reloading the index reader")?;
+        let writer = self.lock_writer()?;
+        writer
+            .garbage_collect_files()
+            .wait()
+            .while_doing("removing unused index files")?;
+        tracing::info!(
+            segments = with_deletes.len(),
+            "purged deleted documents from the index"
+        );
+        Ok(with_deletes.len())
+    }
+
     /// Runs `operations` under the writer lock, then commits and reloads; on any failure,
     /// rolls back to the last commit instead.
     fn write(

@@ -802,3 +802,91 @@ fn phrases_can_be_excluded_and_combined() {
         [2, 3, 4, 5, 7, 8]
     );
 }
+
+/// Every byte of every file under `folder`.
+fn folder_bytes(folder: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in fs::read_dir(folder).expect("the index folder lists") {
+        let path = entry.expect("an entry").path();
+        if path.is_file() {
+            bytes.extend(fs::read(&path).expect("an index file reads"));
+        }
+    }
+    bytes
+}
+
+/// How many terms of any indexed field, in any segment (deleted documents' included),
+/// start with `prefix`.
+fn terms_starting_with(index: &SearchIndex, prefix: &str) -> usize {
+    let searcher = index.reader.searcher();
+    let schema = searcher.schema().clone();
+    let mut count = 0;
+    for segment in searcher.segment_readers() {
+        for (field, entry) in schema.fields() {
+            if !entry.is_indexed() {
+                continue;
+            }
+            let inverted = segment.inverted_index(field).expect("an inverted index");
+            let mut terms = inverted.terms().stream().expect("a term stream");
+            while terms.advance() {
+                if terms
+                    .key()
+                    .windows(prefix.len())
+                    .any(|window| window == prefix.as_bytes())
+                {
+                    count += 1;
+                }
+            }
+        }
+    }
+    count
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[test]
+fn an_anonymised_case_leaves_no_words_in_the_index_files() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let index = SearchIndex::open(folder.path()).expect("the index opens");
+    let secret = "Zyxwvutsson";
+    let mut cases: Vec<CaseDocument> = (1..=3)
+        .map(|id| {
+            case(
+                id,
+                Some(Language::Fi),
+                &format!("Kuoppa kadulla, terveisin {secret}"),
+            )
+        })
+        .collect();
+    // One segment holding a case that stays: a segment whose every document is
+    // deleted is dropped at commit anyway.
+    let mut first = cases.clone();
+    first.push(case(4, None, "toinen asia"));
+    index.upsert(&first).expect("indexed");
+    assert!(terms_starting_with(&index, "zyxwvuts") > 0);
+
+    for case in &mut cases {
+        case.description = "[anonymised]".to_owned();
+    }
+    index.upsert(&cases).expect("replaced");
+    assert!(found(&index, &text(secret)).is_empty(), "not searchable");
+    assert!(
+        terms_starting_with(&index, "zyxwvuts") > 0,
+        "a replaced document's words stay in its segment until a merge"
+    );
+    let rewritten = index.purge_deleted().expect("purged");
+    assert!(
+        rewritten >= 1,
+        "the segment with the old words is rewritten"
+    );
+    assert_eq!(terms_starting_with(&index, "zyxwvuts"), 0, "no word left");
+    let bytes = folder_bytes(folder.path());
+    assert!(!contains(&bytes, "zyxwvuts"), "no stem left in any file");
+    assert!(!contains(&bytes, secret), "no stored text left in any file");
+    assert_eq!(found(&index, &text("toinen")), vec![4]);
+    assert_eq!(index.purge_deleted().expect("nothing to do"), 0);
+}
