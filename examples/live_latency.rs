@@ -113,6 +113,7 @@ async fn main() -> anyhow::Result<()> {
                     fingerprint: format!("live-latency-{index}"),
                     source: None,
                     attachments: Vec::new(),
+                    answers: Vec::new(),
                 },
                 3,
                 palaute_store::now(),

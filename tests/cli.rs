@@ -23,7 +23,7 @@ fn config_check_accepts_the_shipped_organisation_and_names_every_problem() {
         .output()
         .expect("run");
     assert!(output.status.success(), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stdout).contains("10 categories"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("11 categories"));
 
     let bad = folder.path().join("bad.toml");
     std::fs::write(

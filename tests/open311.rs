@@ -92,7 +92,7 @@ fn pothole() -> Vec<(&'static str, &'static str)> {
         ("first_name", "Maija"),
         ("last_name", "Meikäläinen"),
         ("phone", "+358 40 1234567"),
-        ("attribute[depth]", "deep"),
+        ("attribute[size]", "large"),
     ]
 }
 
@@ -169,15 +169,30 @@ async fn discovery_and_services_list_the_categories(database: TestDatabase) {
     assert_eq!(status, 200, "{services}");
     let services = services.as_array().expect("a list of services").clone();
     let organisation = palaute_core::Organisation::helsinki();
-    assert_eq!(services.len(), organisation.categories.len());
-    for category in &organisation.categories {
+    // A category that redirects elsewhere (an emergency: call 112) is not a service.
+    let service_categories: Vec<_> = organisation
+        .categories
+        .iter()
+        .filter(|category| {
+            category
+                .guidance
+                .as_ref()
+                .is_none_or(|guidance| guidance.redirect.is_none())
+        })
+        .collect();
+    assert_eq!(services.len(), service_categories.len());
+    for category in service_categories {
         let service = services
             .iter()
             .find(|service| service["service_code"] == category.code.as_str())
             .unwrap_or_else(|| panic!("no service {}", category.code));
         assert_eq!(service["service_name"], category.name.en.as_str());
         assert_eq!(service["group"], category.group.en.as_str());
-        assert_eq!(service["metadata"], false);
+        let asks_questions = category
+            .guidance
+            .as_ref()
+            .is_some_and(|guidance| !guidance.questions.is_empty());
+        assert_eq!(service["metadata"], asks_questions);
         assert_eq!(service["type"], "realtime");
     }
     // Helsinki's own Open311 service list: the same codes, names and groups.
@@ -223,10 +238,46 @@ async fn discovery_and_services_list_the_categories(database: TestDatabase) {
     let (status, definition) = get_json(&app, "services/171.json").await;
     assert_eq!(status, 200, "{definition}");
     assert_eq!(definition["service_code"], "171");
-    assert_eq!(definition["attributes"], json!([]));
-    let (status, missing) = get_json(&app, "services/999.json").await;
-    assert_eq!(status, 404);
-    open311_errors(&missing, 404);
+    // The category's extra questions, as the specification's attributes.
+    let size = &definition["attributes"][0];
+    assert_eq!(size["code"], "size", "{definition}");
+    assert_eq!(size["datatype"], "singlevaluelist");
+    assert_eq!(size["required"], false);
+    assert_eq!(size["values"][2]["key"], "large");
+    let (_, swedish) = get_json(&app, "services/171.json?locale=sv").await;
+    assert_eq!(swedish["attributes"][0]["description"], "Hur stor är skadan?");
+    let (_, plain) = get_json(&app, "services/172.json").await;
+    assert_eq!(plain["attributes"], json!([]));
+    let (_, xml) = get(&app, "services/171.xml").await;
+    assert!(
+        xml.contains("<attribute><variable>true</variable><code>size</code>"),
+        "{xml}"
+    );
+    for missing in ["services/999.json", "services/danger.json"] {
+        let (status, missing) = get_json(&app, missing).await;
+        assert_eq!(status, 404);
+        open311_errors(&missing, 404);
+    }
+
+    // The same intake rules as every door: answers fit the questions, and a category
+    // that redirects elsewhere takes no request.
+    let mut wrong_answer = pothole();
+    wrong_answer.retain(|(name, _)| !name.starts_with("attribute"));
+    wrong_answer.push(("attribute[size]", "enormous"));
+    let (status, refused) = post(&app, &wrong_answer).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused[0]["description"]
+            .as_str()
+            .is_some_and(|text| text.starts_with("attribute[size]:")),
+        "{refused}"
+    );
+    let mut emergency = pothole();
+    emergency.retain(|(name, _)| !name.starts_with("attribute") && *name != "service_code");
+    emergency.push(("service_code", "danger"));
+    let (status, refused) = post(&app, &emergency).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused[0]["description"].to_string().contains("112"), "{refused}");
 
     app.stop().await;
 }
@@ -726,6 +777,7 @@ async fn media_files_are_kept_with_the_case_and_served_safely(database: TestData
                     content_type: "image/png".into(),
                     bytes: PNG.to_vec(),
                 }],
+                answers: Vec::new(),
             },
             3,
             palaute_store::now(),

@@ -67,6 +67,7 @@ impl Seeder {
             fingerprint: format!("seed {created}"),
             source: None,
             attachments: Vec::new(),
+            answers: Vec::new(),
         };
         self.store
             .submit_case(new_case, 3, at(created))
@@ -701,6 +702,7 @@ async fn stats_time_over_many_cases() {
             fingerprint: format!("bench {n}"),
             source: None,
             attachments: Vec::new(),
+            answers: Vec::new(),
         };
         let id = store
             .submit_case(new_case, 3, created)

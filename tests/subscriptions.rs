@@ -197,6 +197,7 @@ async fn changes_from_another_process_arrive(database: TestDatabase) {
                 fingerprint: "another-process".into(),
                 source: None,
                 attachments: Vec::new(),
+                answers: Vec::new(),
             },
             3,
             palaute_store::now(),

@@ -30,6 +30,18 @@ pub struct SubmitFeedbackInput {
     pub location: Option<LocationInput>,
     /// Sending the same key again returns the same case instead of a new one.
     pub idempotency_key: Option<String>,
+    /// Answers to the chosen category's `questions`; a multiple-choice question is
+    /// answered once per chosen key.
+    pub answers: Option<Vec<AnswerInput>>,
+}
+
+/// An answer to one of a category's questions.
+#[derive(InputObject, Debug, Clone)]
+pub struct AnswerInput {
+    /// The question's `code`.
+    pub question: String,
+    /// The text, the number, the date (`YYYY-MM-DD`) or a choice's `key`.
+    pub value: String,
 }
 
 #[derive(InputObject, Debug, Clone, Default)]
@@ -202,6 +214,12 @@ impl SubmitFeedbackInput {
             longitude: location.lon,
             address: location.address,
             idempotency_key: self.idempotency_key,
+            answers: self
+                .answers
+                .unwrap_or_default()
+                .into_iter()
+                .map(|answer| (answer.question, answer.value))
+                .collect(),
         };
         Submission::parse(raw, organisation)
             .map(NewCase::from)
@@ -223,6 +241,7 @@ fn graphql_field(field: Field) -> &'static str {
         Field::Longitude => "location.lon",
         Field::Address => "location.address",
         Field::IdempotencyKey => "idempotencyKey",
+        Field::Answer => "answers",
     }
 }
 
@@ -242,6 +261,12 @@ fn field_errors(errors: &FieldErrors) -> Invalid {
                 async_graphql::Name::new("message"),
                 async_graphql::Value::from(error.message.as_str()),
             );
+            if let Some(question) = error.guidance.as_ref().and_then(|g| g.question()) {
+                problem.insert(
+                    async_graphql::Name::new("question"),
+                    async_graphql::Value::from(question),
+                );
+            }
             async_graphql::Value::Object(problem)
         })
         .collect();

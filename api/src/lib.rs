@@ -7,6 +7,7 @@
 
 mod auth;
 mod errors;
+mod guidance;
 mod http;
 mod inbound_mail;
 mod inputs;

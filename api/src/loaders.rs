@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use palaute_core::CaseId;
+use palaute_core::guidance::Answer;
 use palaute_store::{ContactDetails, Store, StoreError};
 
 /// The loader every resolver shares through the schema's data.
@@ -26,6 +27,10 @@ pub struct ContactOf(pub CaseId);
 /// A case's tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TagsOf(pub CaseId);
+
+/// A case's answers to its category's questions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AnswersOf(pub CaseId);
 
 /// A staff user's email, by their id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,6 +71,24 @@ impl Loader<TagsOf> for CaseDetailsLoader {
         Ok(tags
             .into_iter()
             .map(|(id, tags)| (TagsOf(id), tags))
+            .collect())
+    }
+}
+
+impl Loader<AnswersOf> for CaseDetailsLoader {
+    type Value = Vec<Answer>;
+    type Error = std::sync::Arc<StoreError>;
+
+    async fn load(&self, keys: &[AnswersOf]) -> Result<HashMap<AnswersOf, Vec<Answer>>, Self::Error> {
+        let ids: Vec<CaseId> = keys.iter().map(|key| key.0).collect();
+        let answers = self
+            .store
+            .case_answers(&ids)
+            .await
+            .map_err(std::sync::Arc::new)?;
+        Ok(answers
+            .into_iter()
+            .map(|(id, answers)| (AnswersOf(id), answers))
             .collect())
     }
 }

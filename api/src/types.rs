@@ -9,7 +9,8 @@ use palaute_core::{CaseId, Category, Localized, Organisation, Unit};
 use palaute_store::{CaseRecord, Store};
 
 use crate::errors::{from_loader, from_store};
-use crate::loaders::{CaseDetails, ContactOf, StaffEmail, TagsOf};
+use crate::guidance::{AnswerView, GuidanceView};
+use crate::loaders::{AnswersOf, CaseDetails, ContactOf, StaffEmail, TagsOf};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "palaute_core::Channel")]
@@ -149,6 +150,18 @@ impl CategoryView {
 
     async fn group(&self, lang: Option<Language>) -> String {
         localized(&self.category.group, lang, self.lang)
+    }
+
+    /// A notice, extra questions or a redirect to show before a case is made; null
+    /// when the category has none.
+    async fn guidance(&self, lang: Option<Language>) -> Option<GuidanceView> {
+        self.category
+            .guidance
+            .clone()
+            .map(|guidance| GuidanceView {
+                guidance,
+                lang: lang.unwrap_or(self.lang),
+            })
     }
 }
 
@@ -339,6 +352,19 @@ impl CaseView {
             .await
             .map_err(|error| from_loader("loading tags", &error))?
             .unwrap_or_default())
+    }
+
+    /// The resident's answers to the category's questions, in the questions' order.
+    async fn answers(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AnswerView>> {
+        Ok(ctx
+            .data_unchecked::<CaseDetails>()
+            .load_one(AnswersOf(self.0.id))
+            .await
+            .map_err(|error| from_loader("loading answers", &error))?
+            .unwrap_or_default()
+            .into_iter()
+            .map(AnswerView::from)
+            .collect())
     }
 
     /// When staff first replied to the resident.

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod case;
 pub mod deadlines;
 pub mod email;
+pub mod guidance;
 pub mod i18n;
 pub mod org;
 pub mod privacy;

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::case::Language;
 use crate::deadlines::Deadlines;
+use crate::guidance::{Guidance, guidance_problems};
 use crate::i18n::Localized;
 
 const HELSINKI_TOML: &str = include_str!("../org/helsinki.toml");
@@ -99,6 +100,9 @@ pub struct Category {
     /// Words (any of the three languages) that point a free-text case at this category.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// A notice, extra questions or a redirect, shown before a case is made.
+    #[serde(default)]
+    pub guidance: Option<Guidance>,
 }
 
 fn default_language_code() -> String {
@@ -330,6 +334,11 @@ impl Organisation {
                 &format!("{place}.keywords"),
                 &mut problem,
             );
+            if let Some(guidance) = &category.guidance {
+                for (part, message) in guidance_problems(guidance) {
+                    problem(format!("{place}.{part}"), message);
+                }
+            }
         }
         self.deadlines
             .problems(&unit_codes, &category_codes, &mut problem);
@@ -395,7 +404,7 @@ mod tests {
     #[test]
     fn helsinki_organisation_is_valid_and_complete() {
         let helsinki = Organisation::helsinki();
-        assert_eq!(helsinki.categories.len(), 10);
+        assert_eq!(helsinki.categories.len(), 11);
         assert!(helsinki.divisions.len() >= 5);
         assert_eq!(helsinki.triage().code, helsinki.triage_unit);
         for code in [

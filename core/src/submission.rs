@@ -8,6 +8,7 @@
 use std::fmt;
 
 use crate::email::EmailAddress;
+use crate::guidance::{Answer, GuidanceProblem, check_answers};
 use crate::org::Organisation;
 use crate::text::{normalize, normalize_optional};
 use crate::token::sha256_hex;
@@ -37,6 +38,9 @@ pub struct RawSubmission {
     pub longitude: Option<f64>,
     pub address: Option<String>,
     pub idempotency_key: Option<String>,
+    /// Answers to the category's extra questions, `(question code, value)`; a
+    /// multiple-choice question may appear once per chosen key.
+    pub answers: Vec<(String, String)>,
 }
 
 impl RawSubmission {
@@ -55,6 +59,7 @@ impl RawSubmission {
             longitude: None,
             address: None,
             idempotency_key: None,
+            answers: Vec::new(),
         }
     }
 }
@@ -72,6 +77,8 @@ pub struct Submission {
     /// `None` when neither coordinates nor an address were given.
     pub location: Option<Place>,
     pub idempotency_key: Option<String>,
+    /// Answers to the category's questions, checked, in the questions' order.
+    pub answers: Vec<Answer>,
     /// A digest of the content: the same key with other content is a conflict, not a
     /// replay. Computed from the normalised fields in a fixed encoding.
     pub fingerprint: String,
@@ -113,6 +120,8 @@ pub enum Field {
     Longitude,
     Address,
     IdempotencyKey,
+    /// An answer to one of the category's questions; [`FieldError::guidance`] names it.
+    Answer,
 }
 
 /// One broken rule.
@@ -121,6 +130,9 @@ pub struct FieldError {
     pub field: Field,
     /// In English, naming the rule ("… is 10,342 characters long; at most 10,000 …").
     pub message: String,
+    /// Set when the category's guidance refused the submission (a redirect, or an
+    /// answer to its questions), so a door can say it in the resident's language.
+    pub guidance: Option<GuidanceProblem>,
 }
 
 /// Every broken rule of one submission, in field order.
@@ -150,7 +162,13 @@ impl Submission {
     /// Checks every rule and builds the submission, or lists every broken rule.
     pub fn parse(raw: RawSubmission, organisation: &Organisation) -> Result<Self, FieldErrors> {
         let mut errors = Vec::new();
-        let mut refuse = |field, message: String| errors.push(FieldError { field, message });
+        let mut refuse = |field, message: String| {
+            errors.push(FieldError {
+                field,
+                message,
+                guidance: None,
+            });
+        };
 
         let description = normalize(&raw.description);
         if description.is_empty() {
@@ -247,6 +265,27 @@ impl Submission {
             refuse(Field::IdempotencyKey, message);
         }
 
+        let category = category_code
+            .as_deref()
+            .and_then(|code| organisation.category(code));
+        // Answers are judged only against a category that is known to be the one chosen.
+        let category_is_settled = category.is_some() || raw.category_code.is_none();
+        let answers = if category_is_settled {
+            check_answers(category, &raw.answers).unwrap_or_else(|problems| {
+                errors.extend(problems.into_iter().map(|problem| FieldError {
+                    field: match problem {
+                        GuidanceProblem::Redirected(_) => Field::CategoryCode,
+                        _ => Field::Answer,
+                    },
+                    message: problem.message(),
+                    guidance: Some(problem),
+                }));
+                Vec::new()
+            })
+        } else {
+            Vec::new()
+        };
+
         if !errors.is_empty() {
             return Err(FieldErrors(errors));
         }
@@ -268,6 +307,7 @@ impl Submission {
             contact,
             location,
             idempotency_key,
+            answers,
             fingerprint: String::new(),
         };
         submission.fingerprint = submission.content_fingerprint();
@@ -303,6 +343,12 @@ impl Submission {
                 Some(text) => encoded.push_str(&format!("|{}:{text}", text.len())),
                 None => encoded.push_str("|-"),
             }
+        }
+        // Appended only when present, so a submission without answers keeps the
+        // digest it had before questions existed (a retried request still replays).
+        for answer in &self.answers {
+            let part = format!("{}={}", answer.code, answer.value);
+            encoded.push_str(&format!("|a{}:{part}", part.len()));
         }
         sha256_hex(encoded.as_bytes())
     }
@@ -350,6 +396,47 @@ mod tests {
 
     fn fields(errors: &FieldErrors) -> Vec<Field> {
         errors.iter().map(|error| error.field).collect()
+    }
+
+    #[test]
+    fn answers_are_checked_against_the_categorys_questions() {
+        let helsinki = Organisation::helsinki();
+        let mut pothole = raw("Iso kuoppa");
+        pothole.category_code = Some("171".into());
+        let without = Submission::parse(pothole.clone(), &helsinki).expect("valid");
+        pothole.answers = vec![("size".into(), "large".into())];
+        let with = Submission::parse(pothole.clone(), &helsinki).expect("valid");
+        assert_eq!(with.answers.len(), 1);
+        assert_ne!(with.fingerprint, without.fingerprint, "answers are content");
+
+        pothole.answers = vec![("size".into(), "enormous".into())];
+        let errors = Submission::parse(pothole, &helsinki).expect_err("not a choice");
+        assert_eq!(fields(&errors), [Field::Answer]);
+        assert_eq!(
+            errors.first().and_then(|e| e.guidance.as_ref()?.question()),
+            Some("size")
+        );
+    }
+
+    #[test]
+    fn a_redirected_category_stops_the_submission_at_every_door() {
+        let helsinki = Organisation::helsinki();
+        let mut danger = raw("Sähköjohto roikkuu tiellä");
+        danger.category_code = Some("danger".into());
+        let errors = Submission::parse(danger, &helsinki).expect_err("redirected");
+        assert_eq!(fields(&errors), [Field::CategoryCode]);
+        assert!(errors.to_string().contains("112"), "{errors}");
+    }
+
+    #[test]
+    fn a_submission_without_answers_keeps_its_earlier_fingerprint() {
+        // Recorded before questions existed: a retried request must still replay.
+        let submission =
+            Submission::parse(raw("Kuoppa"), &Organisation::helsinki()).expect("valid");
+        assert_eq!(
+            submission.fingerprint,
+            sha256_hex(b"palaute-submission/1|3:web|6:Kuoppa|-|-|-|-|-|-|-|-")
+        );
     }
 
     #[test]

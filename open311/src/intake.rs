@@ -353,7 +353,36 @@ pub(crate) fn raw_submission(form: &HashMap<String, String>) -> Result<RawSubmis
         longitude,
         address: address.map(str::to_owned),
         idempotency_key: None,
+        answers: attribute_answers(form),
     })
+}
+
+/// The service definition's attributes as posted: `attribute[code]=value`, and
+/// `attribute[code][]=key` for a multivaluelist (several keys comma-separated, since a
+/// form field arrives here once).
+fn attribute_answers(form: &HashMap<String, String>) -> Vec<(String, String)> {
+    let mut answers: Vec<(String, String)> = Vec::new();
+    for (name, value) in form {
+        let Some(code) = name
+            .strip_prefix("attribute[")
+            .and_then(|rest| rest.strip_suffix("[]").or(Some(rest)))
+            .and_then(|rest| rest.strip_suffix(']'))
+        else {
+            continue;
+        };
+        if name.ends_with("[]") {
+            answers.extend(
+                value
+                    .split(',')
+                    .map(|key| (code.to_owned(), key.trim().to_owned())),
+            );
+        } else {
+            answers.push((code.to_owned(), value.clone()));
+        }
+    }
+    // A HashMap's order is arbitrary; the rules and the fingerprint want a fixed one.
+    answers.sort();
+    answers
 }
 
 /// The Open311 name of a submission field.
@@ -370,13 +399,19 @@ fn open311_field(field: Field) -> &'static str {
         Field::Longitude => "long",
         Field::Address => "address_string",
         Field::IdempotencyKey => "idempotency_key",
+        Field::Answer => "attribute",
     }
 }
 
 fn describe(problems: &FieldErrors) -> Vec<String> {
     problems
         .iter()
-        .map(|problem| format!("{}: {}", open311_field(problem.field), problem.message))
+        .map(|problem| {
+            match problem.guidance.as_ref().and_then(|g| g.question()) {
+                Some(code) => format!("attribute[{code}]: {}", problem.message),
+                None => format!("{}: {}", open311_field(problem.field), problem.message),
+            }
+        })
         .collect()
 }
 

@@ -33,9 +33,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use palaute_core::rate_limit::{
     KeyedLimiter, Limited, PeerAddress, client_address, client_key, submission_limiter,
 };
+use palaute_core::guidance::Question;
 use palaute_core::settings::AttachmentSettings;
 use palaute_core::token::{api_token_hash, constant_time_eq};
-use palaute_core::{Language, Organisation, Settings};
+use palaute_core::{Category, Language, Organisation, Settings};
 use palaute_store::Store;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -365,12 +366,13 @@ fn services(door: &Open311Door, format: Format, query: Option<&str>) -> Response
         .organisation
         .categories
         .iter()
+        .filter(|category| is_service(category))
         .map(|category| {
             json!({
                 "service_code": category.code,
                 "service_name": category.name.get(language),
                 "description": category.name.get(language),
-                "metadata": false,
+                "metadata": category.guidance.as_ref().is_some_and(|g| !g.questions.is_empty()),
                 "type": "realtime",
                 "keywords": category.keywords.join(","),
                 "group": category.group.get(language),
@@ -380,8 +382,44 @@ fn services(door: &Open311Door, format: Format, query: Option<&str>) -> Response
     answer(StatusCode::OK, format, "services", &Value::Array(list))
 }
 
-/// A service's definition: no category asks for attributes of its own yet.
-async fn service_definition(State(door): State<Open311Door>, Path(file): Path<String>) -> Response {
+/// Whether a category is a service one may request: a category whose guidance
+/// redirects elsewhere ("an emergency: call 112") is not, and a request under it is
+/// refused by the intake rules with the redirect's message.
+fn is_service(category: &Category) -> bool {
+    category
+        .guidance
+        .as_ref()
+        .is_none_or(|guidance| guidance.redirect.is_none())
+}
+
+/// One question as a GeoReport v2 attribute.
+fn attribute(question: &Question, order: usize, language: Language) -> Value {
+    let values: Vec<Value> = question
+        .choices
+        .iter()
+        .map(|choice| json!({ "key": choice.key, "name": choice.name.get(language) }))
+        .collect();
+    let mut attribute = json!({
+        "variable": true,
+        "code": question.code,
+        "datatype": question.kind.open311_datatype(),
+        "required": question.required,
+        "datatype_description": null,
+        "order": order,
+        "description": question.question.get(language),
+    });
+    if !values.is_empty() {
+        attribute["values"] = Value::Array(values);
+    }
+    attribute
+}
+
+/// A service's definition: the category's extra questions as attributes.
+async fn service_definition(
+    State(door): State<Open311Door>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let Some((code, format)) = Format::split(&file) else {
         return error(
             StatusCode::NOT_FOUND,
@@ -389,14 +427,24 @@ async fn service_definition(State(door): State<Open311Door>, Path(file): Path<St
             "no such format; use .json or .xml",
         );
     };
-    if door.inner.organisation.category(code).is_none() {
+    let Some(category) = door.inner.organisation.category(code).filter(|c| is_service(c)) else {
         return error(
             StatusCode::NOT_FOUND,
             format,
             &format!("no service has the code {code:?}"),
         );
-    }
-    let body = json!({ "service_code": code, "attributes": [] });
+    };
+    let language = locale(&query_parameters(query.as_deref()));
+    let questions = category
+        .guidance
+        .as_ref()
+        .map_or(&[][..], |guidance| guidance.questions.as_slice());
+    let attributes: Vec<Value> = questions
+        .iter()
+        .enumerate()
+        .map(|(order, question)| attribute(question, order + 1, language))
+        .collect();
+    let body = json!({ "service_code": code, "attributes": attributes });
     answer(StatusCode::OK, format, "service_definition", &body)
 }
 

@@ -56,6 +56,17 @@ fn field_order(element: &str) -> &'static [&'static str] {
             "group",
         ],
         "service_definition" => &["service_code", "attributes"],
+        "attribute" => &[
+            "variable",
+            "code",
+            "datatype",
+            "required",
+            "datatype_description",
+            "order",
+            "description",
+            "values",
+        ],
+        "value" => &["key", "name"],
         "extended_attributes" => &["detailed_status", "title", "tasks"],
         "task" => &[
             "task_created",

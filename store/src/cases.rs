@@ -37,6 +37,8 @@ pub struct NewCase {
     pub source: Option<String>,
     /// Files sent with it, checked by the door; stored in the case's transaction.
     pub attachments: Vec<crate::attachments::NewAttachment>,
+    /// Answers to the category's extra questions, checked by the intake rules.
+    pub answers: Vec<palaute_core::guidance::Answer>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -75,6 +77,7 @@ impl From<palaute_core::Submission> for NewCase {
             fingerprint: submission.fingerprint,
             source: None,
             attachments: Vec::new(),
+            answers: submission.answers,
         }
     }
 }
@@ -337,6 +340,7 @@ impl Store {
             .context("saving contact details")?;
         }
         crate::attachments::insert_attachments(&txn, case_id, &new_case.attachments, now).await?;
+        crate::answers::insert_answers(&txn, case_id, &new_case.answers).await?;
         insert_event(
             &txn,
             case_id,

@@ -7,6 +7,7 @@
 //! `Store::reassign_case`); a staff decision and the training example it makes are one
 //! transaction too.
 
+mod answers;
 mod api_keys;
 mod attachments;
 mod cases;

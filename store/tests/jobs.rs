@@ -33,6 +33,7 @@ async fn submit(store: &Store, description: &str) {
         fingerprint: description.into(),
         source: None,
         attachments: Vec::new(),
+        answers: Vec::new(),
     };
     store
         .submit_case(case, 5, palaute_store::now())

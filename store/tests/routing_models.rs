@@ -47,6 +47,7 @@ async fn submit(store: &Store, description: &str, category: Option<&str>) -> Cas
                 fingerprint: description.into(),
                 source: None,
                 attachments: Vec::new(),
+                answers: Vec::new(),
             },
             3,
             Utc::now(),

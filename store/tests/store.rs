@@ -38,6 +38,7 @@ fn feedback(description: &str) -> NewCase {
         fingerprint: description.into(),
         source: None,
         attachments: Vec::new(),
+        answers: Vec::new(),
     }
 }
 

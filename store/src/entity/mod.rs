@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod case;
+pub mod case_answer;
 pub mod case_anonymisation;
 pub mod case_attachment;
 pub mod case_contact;

@@ -16,6 +16,7 @@ mod m20261201_000010_api_keys;
 mod m20261201_000011_attachments;
 mod m20261201_000012_inbound_mail;
 mod m20261201_000013_privacy;
+mod m20261201_000016_case_answers;
 mod m20261201_000014_import;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_attachments::Migration),
             Box::new(m20261201_000012_inbound_mail::Migration),
             Box::new(m20261201_000013_privacy::Migration),
+            Box::new(m20261201_000016_case_answers::Migration),
             Box::new(m20261201_000014_import::Migration),
         ]
     }

@@ -156,6 +156,7 @@ pub fn feedback(description: &str, email: Option<&str>) -> NewCase {
         fingerprint: description.to_owned(),
         source: None,
         attachments: Vec::new(),
+        answers: Vec::new(),
     }
 }
 
