@@ -6,21 +6,23 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
-use palaute_core::token::{api_token_hash, constant_time_eq};
 use palaute_core::{StaffMember, StaffRole};
-use palaute_store::{OidcSignIn, Store, StoreError};
+pub(crate) use palaute_store::Caller;
+use palaute_store::{OidcSignIn, Presented, StaffTokens, Store, StoreError};
 use tracing::{error, info, warn};
 
 use crate::errors::{Code, coded};
 use crate::oidc::{OidcError, OidcVerifier, looks_like_jwt};
 
-/// Checks bearer tokens: the administrator token (compared as hashes, in constant
-/// time), then, when city sign-in is configured, a token shaped like a JWT as an OIDC
-/// token, then staff API tokens by their hash in the store. No cache: a revoked token
-/// or a disabled account fails on its next request.
+/// Checks bearer tokens: the administrator token, then, when city sign-in is
+/// configured, a token shaped like a JWT as an OIDC token, then staff API tokens by
+/// their hash in the store. The first and last are `palaute_store::StaffTokens`, which
+/// the web pages ask too. No cache: a revoked token or a disabled account fails on its
+/// next request.
 #[derive(Clone)]
 pub struct StaffAuth {
-    admin_token_hash: Option<String>,
+    tokens: StaffTokens,
+    /// For city sign-in's accounts.
     store: Store,
     oidc: Option<Arc<OidcVerifier>>,
 }
@@ -28,9 +30,7 @@ pub struct StaffAuth {
 impl StaffAuth {
     pub fn new(admin_token: Option<&str>, store: Store) -> Self {
         Self {
-            admin_token_hash: admin_token
-                .filter(|token| !token.is_empty())
-                .map(api_token_hash),
+            tokens: StaffTokens::new(admin_token, store.clone()),
             store,
             oidc: None,
         }
@@ -43,35 +43,24 @@ impl StaffAuth {
     }
 
     pub(crate) async fn authenticate(&self, authorization: Option<&str>) -> Caller {
-        let Some(header) = authorization else {
-            return Caller::Anonymous;
+        let presented = match Presented::from_header(authorization) {
+            Presented::Nothing => return Caller::Anonymous,
+            Presented::Malformed => return Caller::Rejected,
+            Presented::Bearer(token) => token,
         };
-        let Some(presented) = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-        else {
-            return Caller::Rejected;
-        };
-        let presented_hash = api_token_hash(presented);
-        if let Some(expected) = &self.admin_token_hash
-            && constant_time_eq(expected, &presented_hash)
-        {
-            return Caller::Staff(StaffMember::bootstrap_admin());
+        if let Some(admin) = self.tokens.administrator(presented) {
+            return Caller::Staff(admin);
         }
         if let Some(oidc) = &self.oidc
             && looks_like_jwt(presented)
         {
             return self.sign_in(oidc, presented).await;
         }
-        match self
-            .store
-            .staff_by_token_hash(&presented_hash, palaute_store::now())
-            .await
-        {
+        match self.tokens.api_token(presented).await {
             Ok(Some(member)) => Caller::Staff(member),
             Ok(None) => Caller::Rejected,
             Err(error) => {
-                tracing::error!(%error, "could not check a staff token");
+                error!(%error, "could not check a staff token");
                 Caller::Unverified
             }
         }
@@ -117,28 +106,6 @@ impl StaffAuth {
                 error!(%error, email = %identity.email, "could not store a signed-in staff account");
                 Caller::Unverified
             }
-        }
-    }
-}
-
-/// The caller of one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Caller {
-    Anonymous,
-    /// Sent credentials that are not valid (unknown, revoked or expired token, a
-    /// disabled account, or an OIDC token that failed its checks or names no role).
-    Rejected,
-    /// Sent a token that could not be checked (the database, or the identity
-    /// provider's keys, did not answer).
-    Unverified,
-    Staff(StaffMember),
-}
-
-impl Caller {
-    pub(crate) fn staff(&self) -> Option<&StaffMember> {
-        match self {
-            Caller::Staff(member) => Some(member),
-            Caller::Anonymous | Caller::Rejected | Caller::Unverified => None,
         }
     }
 }

@@ -32,6 +32,7 @@ mod routing_models;
 mod schedules;
 mod search_queue;
 mod staff;
+mod staff_auth;
 mod stats;
 mod workflow;
 
@@ -67,6 +68,7 @@ pub use privacy::{
 };
 pub use search_queue::IndexTicket;
 pub use staff::{ApiTokenRecord, OidcSignIn, StaffUserRecord};
+pub use staff_auth::{Caller, Presented, StaffTokens};
 pub use stats::{
     DeadlineCompliance, Durations, FiguresRequest, MAX_STATS_RANGE_DAYS, ServiceFigures,
     ServiceStats, StatsGrouping, StatsRange, StatsRangeError, StatsRequest, StatsRow,
