@@ -292,7 +292,8 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
         Arc::clone(&wakeups.jobs),
         submissions,
         web_form_key(&token).as_bytes(),
-    );
+    )
+    .with_admin_token(&token);
     let intake = MailIntake::new(
         store.clone(),
         Arc::clone(&organisation),

@@ -11,8 +11,12 @@
 //! - `page`: the frame every page shares (base layout, language switch, headers).
 //! - `i18n`: the pages' texts in fi/sv/en and the choice of a page's language.
 //! - `assets`: `/static/site.css` and `/static/form.js`.
+//! - `figures`: the public service figures (`/palvelu`, `/tjanst`, `/service`) and
+//!   their CSV, per unit for staff; `charts` draws their SVG charts.
 
 mod assets;
+mod charts;
+mod figures;
 pub mod i18n;
 pub mod page;
 
@@ -24,13 +28,15 @@ use axum::middleware::map_response;
 use palaute_core::rate_limit::KeyedLimiter;
 use palaute_core::settings::AttachmentSettings;
 use palaute_core::{Organisation, Settings};
-use palaute_store::Store;
+use palaute_store::{StaffTokens, Store};
 use tokio::sync::Notify;
 
 /// What the resident pages need; cheap to clone.
 #[derive(Clone)]
 pub struct WebDoor {
     inner: Arc<Inner>,
+    /// Checks the tokens of staff asking for one unit's figures.
+    staff_tokens: StaffTokens,
 }
 
 struct Inner {
@@ -61,7 +67,9 @@ impl WebDoor {
         submissions: Option<Arc<KeyedLimiter<IpAddr>>>,
         secret: &[u8],
     ) -> Self {
+        let staff_tokens = StaffTokens::new(None, store.clone());
         Self {
+            staff_tokens,
             inner: Arc::new(Inner {
                 store,
                 organisation,
@@ -82,6 +90,17 @@ impl WebDoor {
     pub fn organisation(&self) -> &Organisation {
         &self.inner.organisation
     }
+
+    /// Staff-only pages also accept the administrator token (staff API tokens are
+    /// always accepted), checked as GraphQL checks it.
+    pub fn with_admin_token(mut self, admin_token: &str) -> Self {
+        self.staff_tokens = StaffTokens::new(Some(admin_token), self.inner.store.clone());
+        self
+    }
+
+    pub(crate) fn staff_tokens(&self) -> &StaffTokens {
+        &self.staff_tokens
+    }
 }
 
 /// Every resident page and asset, ready to merge into the application. A new page is
@@ -89,6 +108,7 @@ impl WebDoor {
 pub fn router(door: WebDoor) -> Router {
     Router::new()
         .merge(assets::routes())
+        .merge(figures::routes())
         .layer(map_response(page::security_headers))
         .with_state(door)
 }
