@@ -184,6 +184,9 @@ fn page_failures(report: &Value, screenshots: &Path) -> Vec<String> {
             if audit["url"].is_null() {
                 continue;
             }
+            if audit["passes"].as_u64().unwrap_or(0) == 0 {
+                failures.push(format!("{page} ({lang}): axe passed no rule: did it run?"));
+            }
             for width in WIDTHS {
                 let file = screenshots.join(screenshot_name(page, lang, width));
                 if !file.metadata().is_ok_and(|meta| meta.len() > 0) {
@@ -204,10 +207,12 @@ fn print_summary(report: &Value) {
     for audit in report["pages"].as_array().into_iter().flatten() {
         let violations = audit["violations"].as_array().map_or(0, Vec::len);
         eprintln!(
-            "{:<13} {}  axe violations {}  problems {}",
+            "{:<13} {}  axe: {} violations, {} rules passed, to review by hand {}  problems {}",
             audit["page"].as_str().unwrap_or("?"),
             audit["lang"].as_str().unwrap_or("?"),
             violations,
+            audit["passes"],
+            audit["incomplete"],
             audit["problems"]
         );
     }

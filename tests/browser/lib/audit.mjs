@@ -34,6 +34,8 @@ async function runAxe(page) {
         })),
       })),
       incomplete: results.incomplete.map((item) => item.id),
+      // Rules that found something to check and passed: proof that axe really ran.
+      passes: results.passes.length,
     };
   }, AXE_TAGS);
 }
@@ -68,6 +70,7 @@ export async function auditPage(page, { name, lang, screenshotDir }) {
   const axe = await runAxe(page);
   report.violations = axe.violations;
   report.incomplete = axe.incomplete;
+  report.passes = axe.passes;
   for (const width of [WIDE, NARROW]) {
     await page.setViewportSize({ width, height: HEIGHT });
     const file = path.join(screenshotDir, `${name}-${lang}-${width}.png`);

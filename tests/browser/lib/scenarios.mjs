@@ -32,11 +32,21 @@ async function runScenario(browser, name, contextOptions, body) {
 }
 
 // Presses Tab until the focused element matches `selector`, as a keyboard user would.
-async function tabTo(page, selector) {
+// Every element focused on the way is added to `unmarked` (a Set) when it shows no
+// focus indicator (no outline and no box shadow).
+async function tabTo(page, selector, unmarked) {
   for (let presses = 0; presses < TAB_LIMIT; presses += 1) {
     await page.keyboard.press('Tab');
-    const reached = await page.evaluate((wanted) => document.activeElement?.matches(wanted) ?? false, selector);
-    if (reached) return;
+    const focus = await page.evaluate((wanted) => {
+      const element = document.activeElement;
+      if (!element || element === document.body) return { reached: false, marked: true };
+      const style = getComputedStyle(element);
+      const outlined = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+      const name = element.id ? `#${element.id}` : `${element.tagName.toLowerCase()}[${element.getAttribute('href') ?? element.getAttribute('name') ?? ''}]`;
+      return { reached: element.matches(wanted), marked: outlined || style.boxShadow !== 'none', name };
+    }, selector);
+    if (!focus.marked) unmarked.add(focus.name);
+    if (focus.reached) return;
   }
   throw new Error(`${selector} cannot be reached with the Tab key (${TAB_LIMIT} presses)`);
 }
@@ -57,7 +67,11 @@ async function waitForRouted(page, lang) {
 function keyboardOnlyFinnish(base) {
   return async (page, check) => {
     await page.goto(formUrl(base, 'fi'));
-    await tabTo(page, '#description');
+    const unmarked = new Set();
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => document.activeElement?.getAttribute('href'));
+    check(first === '#main', `the first Tab focuses ${first ?? 'nothing'}, not the skip link to #main`);
+    await tabTo(page, '#description', unmarked);
     await page.keyboard.type(STREET_LAMP.fi);
     const count = page.locator('#description-count');
     check((await count.getAttribute('aria-live')) === 'polite', '#description-count is not aria-live="polite"');
@@ -66,14 +80,15 @@ function keyboardOnlyFinnish(base) {
       countText.includes(String(STREET_LAMP.fi.length)),
       `#description-count says "${countText}" after ${STREET_LAMP.fi.length} characters were typed`,
     );
-    await tabTo(page, '#contact_email');
+    await tabTo(page, '#contact_email', unmarked);
     await page.keyboard.type('maija@example.com');
-    await tabTo(page, 'form:has(#description) button[type="submit"]');
+    await tabTo(page, 'form:has(#description) button[type="submit"]', unmarked);
     await page.keyboard.press('Space');
 
     const reference = await readReference(page);
     check(looksLikeReference(reference), `#reference says "${reference}"`);
-    await tabTo(page, 'a#tracking-link');
+    await tabTo(page, 'a#tracking-link', unmarked);
+    check(unmarked.size === 0, `no visible focus on ${[...unmarked].join(', ')}`);
     await page.keyboard.press('Enter');
     await page.locator('#case-status').waitFor();
     check(
