@@ -4,11 +4,15 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use palaute::{cli, commands};
+use palaute::{cli, commands, config};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_logging();
+    // Settings that do not load leave text logs; the command then reports why.
+    let log_format = config::load_settings(&cli.common)
+        .map(|settings| settings.log.format)
+        .unwrap_or_default();
+    palaute::logging::init(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -26,13 +30,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn,sqlx=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }

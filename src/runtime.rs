@@ -24,6 +24,8 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::config::load_organisation;
+use crate::http_telemetry::track_request;
+use crate::operations::Operations;
 
 /// Connects, migrates and mirrors the organisation into the database.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<(Store, Arc<Organisation>)> {
@@ -183,6 +185,8 @@ fn write_private(file: &Path, contents: &str) -> std::io::Result<()> {
 /// A running `serve`: its address, and the handle to stop it.
 pub struct RunningServer {
     pub address: std::net::SocketAddr,
+    /// The admin listener serving `/metrics` without a token (`[metrics] listen`).
+    pub metrics_address: Option<std::net::SocketAddr>,
     /// The server's own store handle (its statement count shows what requests cost).
     pub store: Store,
     stop: watch::Sender<bool>,
@@ -310,6 +314,21 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
             intake,
             settings.mail.webhook_secret.clone(),
         ));
+    // Operators' routes, then the layer every request of every door passes through:
+    // request id, span, and counts by route template.
+    crate::telemetry::recorder();
+    let operations = Operations::new(store.clone(), &settings, &token);
+    let app = app
+        .merge(operations.clone().router())
+        .layer(axum::middleware::from_fn(track_request));
+    let metrics_address = match settings.metrics.listen {
+        Some(listen) => {
+            let (address, task) = serve_admin_metrics(listen, operations, stopped.clone()).await?;
+            background.push(task);
+            Some(address)
+        }
+        None => None,
+    };
     let server = tokio::spawn(async move {
         palaute_api::serve_http(listener, app, &http_settings, shutdown).await
     });
@@ -317,11 +336,41 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
     info!(%address, data_dir = %settings.data_dir.display(), worker = run_worker, email = if settings.smtp_url.is_some() { "smtp" } else { "outbox folder" }, "serving");
     Ok(RunningServer {
         address,
+        metrics_address,
         store: store.clone(),
         stop,
         server,
         background,
     })
+}
+
+/// The admin listener of `[metrics] listen`: `/metrics` only, no token, stopped with
+/// the server.
+async fn serve_admin_metrics(
+    listen: std::net::SocketAddr,
+    operations: Operations,
+    mut stopped: watch::Receiver<bool>,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening for metrics on {listen} ([metrics] listen)"))?;
+    let address = listener
+        .local_addr()
+        .context("reading the metrics listener's address")?;
+    let app = operations.admin_router();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    });
+    info!(%address, "serving /metrics without a token on the admin listener");
+    Ok((address, task))
 }
 
 /// Runs `serve` until Ctrl-C or SIGTERM.

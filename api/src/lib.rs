@@ -24,6 +24,7 @@ mod schema;
 mod server;
 mod stats;
 mod subscription;
+pub mod telemetry;
 mod timeline;
 mod types;
 mod websocket;

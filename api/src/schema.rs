@@ -76,6 +76,7 @@ pub fn build_schema(
             },
         })
         .data(JobWakeup(job_wakeup))
+        .extension(crate::telemetry::OperationMetrics)
         .limit_depth(graphql.max_depth)
         .limit_complexity(graphql.max_complexity)
         .finish()

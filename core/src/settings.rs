@@ -14,6 +14,7 @@ mod mail;
 mod oidc;
 mod open311;
 mod privacy;
+mod operations;
 
 pub use attachments::AttachmentSettings;
 pub use live::LiveSettings;
@@ -21,6 +22,7 @@ pub use mail::{ImapSettings, MailSettings};
 pub use oidc::{OIDC_ALGORITHMS, OidcSettings};
 pub use open311::Open311Settings;
 pub use privacy::PrivacySettings;
+pub use operations::{LogFormat, LogSettings, MetricsSettings, ReadinessSettings};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -63,6 +65,12 @@ pub struct Settings {
     pub attachments: AttachmentSettings,
     /// How long residents' details are kept after their case is closed.
     pub privacy: PrivacySettings,
+    /// The Prometheus endpoint: off unless a token or a listener is set.
+    pub metrics: MetricsSettings,
+    /// What `/readyz` waits for.
+    pub readiness: ReadinessSettings,
+    /// The format of log lines.
+    pub log: LogSettings,
 }
 
 /// What residents may do with their own case.
@@ -211,6 +219,9 @@ impl Default for Settings {
             mail: MailSettings::default(),
             attachments: AttachmentSettings::default(),
             privacy: PrivacySettings::default(),
+            metrics: MetricsSettings::default(),
+            readiness: ReadinessSettings::default(),
+            log: LogSettings::default(),
         }
     }
 }
@@ -334,6 +345,9 @@ impl Settings {
         }
         if let Some(imap) = &mut shown.mail.imap {
             imap.password = "(hidden)".to_owned();
+        }
+        if shown.metrics.token.is_some() {
+            shown.metrics.token = Some("(hidden)".to_owned());
         }
         shown
     }

@@ -62,6 +62,8 @@ pub struct ClaimedJob {
     /// Including this one.
     pub attempts: i32,
     pub max_attempts: i32,
+    /// The HTTP request the job comes from, if one made it.
+    pub request_id: Option<String>,
 }
 
 /// How many jobs are in each state, for health checks and tests.
@@ -81,6 +83,7 @@ struct ClaimedRow {
     case_id: Option<i64>,
     attempts: i32,
     max_attempts: i32,
+    request_id: Option<String>,
 }
 
 pub(crate) async fn enqueue_job(
@@ -104,6 +107,7 @@ pub(crate) async fn enqueue_job(
         last_error: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
+        request_id: Set(crate::request_context::current_request_id()),
         ..Default::default()
     })
     .exec(txn)
@@ -164,6 +168,7 @@ impl Store {
                 job::Column::CaseId,
                 job::Column::Attempts,
                 job::Column::MaxAttempts,
+                job::Column::RequestId,
             ]))
             .to_owned();
 
@@ -182,6 +187,7 @@ impl Store {
             case_id: row.case_id,
             attempts: row.attempts,
             max_attempts: row.max_attempts,
+            request_id: row.request_id,
         }))
     }
 

@@ -185,6 +185,13 @@ impl TestApp {
         outbox_files(&self.data_dir)
     }
 
+    /// The admin listener of `[metrics] listen`, when the test set one.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.server
+            .as_ref()
+            .and_then(|server| server.metrics_address)
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             server.stop().await.expect("stopping palaute");

@@ -112,6 +112,7 @@ impl EmailSender {
                     .await
                     .context("marking the email sent")?;
                 info!(email = email_id, message_id = %email.message_id, kind = %email.kind, "email delivered");
+                crate::telemetry::record_email(crate::telemetry::JobOutcome::Done);
                 Ok(())
             }
             Err(error) => {

@@ -3,7 +3,7 @@
 //! source of truth; [`Indexer::rebuild`] recreates the whole index from it.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use palaute_search_index::{CaseDocument, SearchIndex};
@@ -118,10 +118,13 @@ impl Indexer {
         let documents: Vec<CaseDocument> = current.into_iter().map(document_for).collect();
         let removed: Vec<i64> = merged.iter().map(|case| case.id.0).collect();
         let index = Arc::clone(&self.index);
+        let started = Instant::now();
         tokio::task::spawn_blocking(move || index.replace(&documents, &removed))
             .await
             .context("index task panicked")?
-            .context("writing to the index")
+            .context("writing to the index")?;
+        crate::telemetry::record_index_commit(cases.len(), started.elapsed());
+        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@
 //! - [`deadlines`] sends the deadline warnings and breach notices that have come due.
 //! - [`indexer`] drains the store's index queue into the search index.
 //! - [`mail`] writes, renders and delivers email.
+//! - [`telemetry`] records the worker's Prometheus metrics (jobs, emails, index commits).
 //! - [`models`] keeps the running routing models loaded; [`training`] trains new ones.
 
 mod backoff;
@@ -20,6 +21,7 @@ pub mod mail;
 pub mod models;
 pub mod pipeline;
 pub mod runner;
+pub mod telemetry;
 pub mod training;
 
 pub use indexer::Indexer;

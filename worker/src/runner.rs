@@ -3,19 +3,20 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use palaute_core::settings::{RoutingSettings, WorkerSettings};
 use palaute_routing::router::RouterOptions;
-use palaute_store::{ClaimedJob, JobKind, Store};
+use palaute_store::{ClaimedJob, JobKind, Store, with_request_id};
 use tokio::sync::{Notify, oneshot, watch};
-use tracing::{debug, error, info, warn};
+use tracing::{Instrument, debug, error, info, warn};
 
 use crate::backoff::retry_delay;
 use crate::deadlines::DeadlineCheck;
 use crate::delivery::EmailSender;
 use crate::liveness::{self, LivenessLock};
 use crate::pipeline::Pipeline;
+use crate::telemetry::{JobOutcome, record_job};
 
 /// Signals that wake sleeping loops early: new jobs, new index work. Pollers still
 /// look on their own interval, for work written by other processes.
@@ -282,26 +283,41 @@ impl Runner {
     /// Runs one job in a task of its own, so that a panicking handler fails the job
     /// instead of taking this worker slot down with it.
     async fn run_job_isolated(self: Arc<Self>, worker: &str, job: ClaimedJob) {
+        let span = job_span(&job);
         let heartbeat = self.heartbeat(worker, job.id);
         let runner = Arc::clone(&self);
         let handler_job = job.clone();
-        let outcome = tokio::spawn(async move { runner.execute(&handler_job).await })
-            .await
-            .unwrap_or_else(|panic| {
-                Err(JobError::transient(anyhow::anyhow!(
-                    "the job panicked: {panic}"
-                )))
-            });
+        let started = Instant::now();
+        // A spawned task starts outside the caller's span and request scope: give it both.
+        let handler = with_request_id(job.request_id.clone(), async move {
+            runner.execute(&handler_job).await
+        })
+        .instrument(span.clone());
+        let outcome = tokio::spawn(handler).await.unwrap_or_else(|panic| {
+            Err(JobError::transient(anyhow::anyhow!(
+                "the job panicked: {panic}"
+            )))
+        });
+        let ran_for = started.elapsed();
         heartbeat.stop().await;
-        self.settle(worker, &job, outcome).await;
+        self.settle(worker, &job, outcome, ran_for)
+            .instrument(span)
+            .await;
     }
 
     /// Runs one job and settles it. Returns once the outcome is stored.
     pub async fn run_job(&self, worker: &str, job: ClaimedJob) {
+        let span = job_span(&job);
         let heartbeat = self.heartbeat(worker, job.id);
-        let outcome = self.execute(&job).await;
+        let started = Instant::now();
+        let outcome = with_request_id(job.request_id.clone(), self.execute(&job))
+            .instrument(span.clone())
+            .await;
+        let ran_for = started.elapsed();
         heartbeat.stop().await;
-        self.settle(worker, &job, outcome).await;
+        self.settle(worker, &job, outcome, ran_for)
+            .instrument(span)
+            .await;
     }
 
     /// Renews the lease of a running job every `heartbeat_seconds` until stopped, so
@@ -383,10 +399,17 @@ impl Runner {
             })
     }
 
-    async fn settle(&self, worker: &str, job: &ClaimedJob, outcome: Result<(), JobError>) {
+    async fn settle(
+        &self,
+        worker: &str,
+        job: &ClaimedJob,
+        outcome: Result<(), JobError>,
+        ran_for: Duration,
+    ) {
         let now = palaute_store::now();
         let settled = match outcome {
             Ok(()) => {
+                record_job(job, JobOutcome::Done, ran_for);
                 // Routing may have queued emails and index work: wake their loops.
                 self.wakeups.jobs.notify_waiters();
                 self.wakeups.index.notify_one();
@@ -396,6 +419,7 @@ impl Runner {
                 let message = format!("{:#}", failure.error);
                 if failure.permanent || job.attempts >= job.max_attempts {
                     error!(job = job.id, kind = %job.kind_code, attempts = job.attempts, error = %message, "job failed for good");
+                    record_job(job, JobOutcome::Failed, ran_for);
                     let buried = self.store.bury_job(job.id, worker, &message, now).await;
                     // Only the lease holder acts on the failure: another worker may have
                     // taken the job over and succeeded meanwhile.
@@ -410,6 +434,7 @@ impl Runner {
                         Duration::from_secs(self.settings.retry_cap_seconds),
                     );
                     warn!(job = job.id, kind = %job.kind_code, attempts = job.attempts, retry_in_ms = delay.as_millis() as u64, error = %message, "job failed, will retry");
+                    record_job(job, JobOutcome::Retried, ran_for);
                     let run_at = now + chrono::Duration::from_std(delay).unwrap_or_default();
                     self.store
                         .retry_job(job.id, worker, &message, run_at, now)
@@ -479,4 +504,15 @@ impl Heartbeat {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
+}
+
+/// The span a job runs in: its log lines carry the job, its kind and the request id
+/// of the HTTP request that made it.
+fn job_span(job: &ClaimedJob) -> tracing::Span {
+    tracing::info_span!(
+        "job",
+        job = job.id,
+        kind = %job.kind_code,
+        request_id = job.request_id.as_deref(),
+    )
 }

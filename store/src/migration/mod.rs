@@ -18,6 +18,7 @@ mod m20261201_000012_inbound_mail;
 mod m20261201_000013_privacy;
 mod m20261201_000016_case_answers;
 mod m20261201_000014_import;
+mod m20261201_000015_job_request_id;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_privacy::Migration),
             Box::new(m20261201_000016_case_answers::Migration),
             Box::new(m20261201_000014_import::Migration),
+            Box::new(m20261201_000015_job_request_id::Migration),
         ]
     }
 }
