@@ -111,10 +111,36 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// A resident's request for their data: export it, or erase it.
+    Privacy {
+        #[command(subcommand)]
+        command: PrivacyCommand,
+    },
     /// Configuration tools.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Everything held for an email address (cases with their timelines, replies and
+    /// emails, inbound mail, files listed) as JSON.
+    Export {
+        /// The address, in any letter case.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// Write to FILE (readable by its owner only) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Anonymise every case and message of an email address as the retention job does,
+    /// and remove its bounce suppression and the mail naming it. The figures stay.
+    Erase {
+        /// The address, in any letter case.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
     },
 }
 

@@ -83,6 +83,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await?;
             outcome?;
         }
+        Command::Privacy { command } => {
+            let settings = settings()?;
+            let (store, _) = runtime::open_store(&settings).await?;
+            let outcome = crate::privacy::run(&store, &settings, &command).await;
+            store.close().await?;
+            outcome?;
+        }
         Command::Stats(args) => {
             let (store, _) = runtime::open_store(&settings()?).await?;
             let outcome = crate::stats::run(&store, &args).await;

@@ -12,6 +12,7 @@ pub mod http_telemetry;
 pub mod logging;
 pub mod import;
 pub mod mail_channel;
+pub mod privacy;
 pub mod operations;
 pub mod progress;
 pub mod request_id;

@@ -19,7 +19,7 @@ use palaute_web::WebDoor;
 use palaute_worker::delivery::EmailSender;
 use palaute_worker::mail::Mailer;
 use palaute_worker::pipeline::Pipeline;
-use palaute_worker::{Indexer, Runner, Wakeups};
+use palaute_worker::{Indexer, Retention, Runner, Wakeups};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
@@ -83,7 +83,16 @@ pub fn worker_runner(
             None => EmailSender::new(store.clone(), mailer),
         },
         wakeups,
-    );
+    )
+    .with_retention(Retention::new(
+        store.clone(),
+        settings.privacy.clone(),
+        // Email written to the outbox folder keeps copies there; over SMTP it does not.
+        settings
+            .smtp_url
+            .is_none()
+            .then(|| settings.outbox_dir()),
+    ));
     // Every process using a SQLite file is on this machine: a dead one's jobs can be
     // taken back at once. Elsewhere their leases run out.
     if store.is_sqlite() {

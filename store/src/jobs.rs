@@ -35,6 +35,8 @@ palaute_core::coded_enum!(
         RetrainRouting => "retrain_routing",
         /// Send the deadline warnings and breach notices that have come due.
         CheckDeadlines => "check_deadlines",
+        /// Anonymise the closed cases whose retention ran out (`[privacy]`).
+        AnonymiseExpired => "anonymise_expired",
         /// Tell the handler (or the unit) that the resident wrote on their case.
         NotifyResidentMessage => "notify_resident_message",
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use palaute_core::CaseId;
 use palaute_search_index::{CaseDocument, SearchIndex};
 use palaute_store::{CaseRecord, Store};
 use tokio::sync::{Notify, watch};
@@ -63,6 +64,7 @@ impl Indexer {
             .await
             .context("loading cases to index")?;
         self.write(cases).await?;
+        self.purge_if_anonymised(&ids).await?;
         self.store
             .acknowledge_indexed(&tickets)
             .await
@@ -110,6 +112,26 @@ impl Indexer {
         }
         info!(cases = total, "search index rebuilt");
         Ok(total)
+    }
+
+    /// After indexing anonymised cases, rewrites the index segments that still hold
+    /// their old documents: search must forget their words on disk too. Before the
+    /// acknowledgement, so a failure indexes and purges again.
+    async fn purge_if_anonymised(&self, ids: &[CaseId]) -> anyhow::Result<()> {
+        let anonymised = self
+            .store
+            .anonymised_among(ids)
+            .await
+            .context("looking for anonymised cases")?;
+        if anonymised.is_empty() {
+            return Ok(());
+        }
+        let index = Arc::clone(&self.index);
+        tokio::task::spawn_blocking(move || index.purge_deleted())
+            .await
+            .context("index task panicked")?
+            .context("purging deleted documents from the index")?;
+        Ok(())
     }
 
     async fn write(&self, cases: Vec<CaseRecord>) -> anyhow::Result<()> {

@@ -20,9 +20,11 @@ pub mod liveness;
 pub mod mail;
 pub mod models;
 pub mod pipeline;
+pub mod retention;
 pub mod runner;
 pub mod telemetry;
 pub mod training;
 
 pub use indexer::Indexer;
+pub use retention::{Retention, remove_outbox_copies};
 pub use runner::{JobError, Runner, Wakeups};

@@ -16,6 +16,7 @@ use crate::deadlines::DeadlineCheck;
 use crate::delivery::EmailSender;
 use crate::liveness::{self, LivenessLock};
 use crate::pipeline::Pipeline;
+use crate::retention::Retention;
 use crate::telemetry::{JobOutcome, record_job};
 
 /// Signals that wake sleeping loops early: new jobs, new index work. Pollers still
@@ -60,6 +61,8 @@ impl<E: Into<anyhow::Error>> From<E> for JobError {
 const RETRAIN_SCHEDULE: &str = "retrain_routing";
 /// The schedule row behind the periodic deadline check.
 const DEADLINE_SCHEDULE: &str = "check_deadlines";
+/// The schedule row behind the retention job.
+const RETENTION_SCHEDULE: &str = "anonymise_expired";
 
 /// How long a job other than retraining may run. Each IO step inside has a bound of its
 /// own (SMTP timeout, SQLite busy timeout, pool acquire timeout); this catches one that
@@ -84,6 +87,8 @@ pub struct Runner {
     wakeups: Wakeups,
     name: String,
     liveness: Option<Liveness>,
+    /// The retention job, when `[privacy]` anonymises closed cases.
+    retention: Option<Arc<Retention>>,
 }
 
 impl Runner {
@@ -106,6 +111,7 @@ impl Runner {
             wakeups,
             name,
             liveness: None,
+            retention: None,
         }
     }
 
@@ -125,6 +131,12 @@ impl Runner {
             lock,
         });
         Ok(self)
+    }
+
+    /// Runs the retention job on its schedule (`[privacy] retention_check_minutes`).
+    pub fn with_retention(mut self, retention: Retention) -> Self {
+        self.retention = Some(Arc::new(retention));
+        self
     }
 
     /// Runs `concurrency` job loops until `shutdown` turns true; jobs in hand finish first.
@@ -151,6 +163,14 @@ impl Runner {
                 DEADLINE_SCHEDULE,
                 JobKind::CheckDeadlines,
                 runner.settings.deadline_check_interval(),
+            ),
+            (
+                RETENTION_SCHEDULE,
+                JobKind::AnonymiseExpired,
+                runner
+                    .retention
+                    .as_ref()
+                    .and_then(|retention| retention.interval()),
             ),
         ];
         for (name, kind, interval) in schedules {
@@ -379,6 +399,15 @@ impl Runner {
                     .await
                     .map(|_| ())
                     .map_err(JobError::transient),
+                // A runner without the retention job (retention off) has nothing to do.
+                Some(JobKind::AnonymiseExpired) => match &self.retention {
+                    Some(retention) => retention
+                        .run(palaute_store::now())
+                        .await
+                        .map(|_| ())
+                        .map_err(JobError::transient),
+                    None => Ok(()),
+                },
                 None => Err(JobError::permanent(anyhow::anyhow!(
                     "unknown job kind {:?}",
                     job.kind_code
@@ -484,7 +513,8 @@ impl Runner {
                 | JobKind::ForwardCase
                 | JobKind::NotifyResidentMessage
                 | JobKind::RetrainRouting
-                | JobKind::CheckDeadlines,
+                | JobKind::CheckDeadlines
+                | JobKind::AnonymiseExpired,
             )
             | None => {}
         }

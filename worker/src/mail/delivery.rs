@@ -119,7 +119,7 @@ impl Mailer {
 
 /// `<message id>.eml`, with anything but letters, digits and `@ . - _ +` replaced by
 /// `_` so that an id can never name a path outside the outbox.
-fn outbox_file_name(message_id: &str) -> String {
+pub(crate) fn outbox_file_name(message_id: &str) -> String {
     let safe: String = message_id
         .chars()
         .take(200)
