@@ -13,15 +13,28 @@
 //! - `assets`: `/static/site.css` and `/static/form.js`.
 //! - `figures`: the public service figures (`/palvelu`, `/tjanst`, `/service`) and
 //!   their CSV, per unit for staff; `charts` draws their SVG charts.
+//! - `form`: the feedback form at `/`, `/sv`, `/en` (GET and POST), reading the body
+//!   with `posted`, its CSRF token from `csrf`, its problems said by `messages`.
+//! - `confirmation`: the page after a submission, with the reference and tracking link.
+//! - `tracking`: `/track/{reference}`, the case's status for the holder of its token.
+//! - `problem`: the pages of a refusal (403, 413, 429, 500).
 
 mod assets;
 mod charts;
+mod confirmation;
+mod csrf;
 mod figures;
+mod form;
 pub mod i18n;
+mod messages;
 pub mod page;
+mod posted;
+mod problem;
+mod tracking;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::middleware::map_response;
@@ -52,6 +65,11 @@ struct Inner {
     max_attempts: i32,
     /// The key of the form's CSRF tokens.
     csrf_key: Vec<u8>,
+    /// The site is served over HTTPS: its cookie gets `Secure`.
+    secure_cookies: bool,
+    body_read_timeout: Duration,
+    /// `[privacy] anonymise_after_days`, told in the form's privacy notice.
+    anonymise_after_days: u32,
 }
 
 impl WebDoor {
@@ -79,6 +97,9 @@ impl WebDoor {
                 attachments: settings.attachments.clone(),
                 max_attempts: settings.worker.max_attempts,
                 csrf_key: secret.to_vec(),
+                secure_cookies: settings.public_url.starts_with("https://"),
+                body_read_timeout: settings.http.body_read_timeout(),
+                anonymise_after_days: settings.privacy.anonymise_after_days,
             }),
         }
     }
@@ -109,6 +130,8 @@ pub fn router(door: WebDoor) -> Router {
     Router::new()
         .merge(assets::routes())
         .merge(figures::routes())
+        .merge(form::routes())
+        .merge(tracking::routes())
         .layer(map_response(page::security_headers))
         .with_state(door)
 }

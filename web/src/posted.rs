@@ -1,0 +1,117 @@
+//! Reading a POSTed form: `multipart/form-data` (the feedback form, which may carry
+//! photos) or `application/x-www-form-urlencoded`, bounded in size.
+
+use std::collections::HashMap;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, header};
+use futures::StreamExt;
+
+/// A file field as it came.
+pub struct PostedFile {
+    /// The name the browser declared, if any (made safe before it is kept).
+    pub filename: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// The text fields (the first of a repeated name counts) and the files of a form.
+#[derive(Default)]
+pub struct PostedForm {
+    pub fields: HashMap<String, String>,
+    pub files: Vec<PostedFile>,
+}
+
+impl PostedForm {
+    /// A text field, or "" when it was not sent.
+    pub fn text(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+}
+
+/// Why a body could not be read.
+pub enum PostError {
+    /// Over the size limit (413).
+    TooLarge,
+    /// Not a form this page sends, or cut short (400).
+    Unreadable,
+}
+
+/// Reads the body, at most `limit` bytes, and splits it into fields and the files of
+/// the field named `file_field`.
+pub async fn read(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    file_field: &str,
+) -> Result<PostedForm, PostError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let bytes = read_limited(body, limit).await?;
+    match media.as_str() {
+        "application/x-www-form-urlencoded" => Ok(PostedForm {
+            fields: url_encoded(&bytes),
+            files: Vec::new(),
+        }),
+        "multipart/form-data" => multipart(content_type, bytes, file_field).await,
+        _ => Err(PostError::Unreadable),
+    }
+}
+
+/// The whole body, or `TooLarge` as soon as it passes `limit` (the rest is not read).
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, PostError> {
+    let mut stream = body.into_data_stream();
+    let mut collected = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| PostError::Unreadable)?;
+        if collected.len().saturating_add(chunk.len()) > limit {
+            return Err(PostError::TooLarge);
+        }
+        collected.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(collected))
+}
+
+fn url_encoded(body: &[u8]) -> HashMap<String, String> {
+    let mut fields = HashMap::new();
+    for (name, value) in form_urlencoded::parse(body) {
+        fields
+            .entry(name.into_owned())
+            .or_insert_with(|| value.into_owned());
+    }
+    fields
+}
+
+async fn multipart(
+    content_type: &str,
+    body: Bytes,
+    file_field: &str,
+) -> Result<PostedForm, PostError> {
+    let boundary = multer::parse_boundary(content_type).map_err(|_| PostError::Unreadable)?;
+    let stream = futures::stream::once(std::future::ready(Ok::<Bytes, std::io::Error>(body)));
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut form = PostedForm::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|_| PostError::Unreadable)?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == file_field {
+            let filename = field.file_name().map(str::to_owned);
+            let bytes = field.bytes().await.map_err(|_| PostError::Unreadable)?;
+            form.files.push(PostedFile { filename, bytes });
+        } else {
+            let text = field.text().await.map_err(|_| PostError::Unreadable)?;
+            form.fields.entry(name).or_insert(text);
+        }
+    }
+    Ok(form)
+}
