@@ -136,6 +136,8 @@ async fn metrics_move_when_a_case_is_submitted_routed_and_emailed(database: Test
 }
 
 async fn metrics_need_their_token_or_the_admin_listener(database: TestDatabase) {
+    // Its scrapes refresh the shared gauges from its own database.
+    let _scraping = SCRAPES.lock().await;
     let app = spawn_app_with(database, |settings| {
         settings.metrics.token = Some(METRICS_TOKEN.into());
         settings.metrics.listen = Some("127.0.0.1:0".parse().expect("an address"));
