@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 /// The chart's drawing width in viewBox units. Small, so that text set at
 /// `FONT_SIZE` stays readable when the chart is shrunk to a phone's width.
 const WIDTH: f64 = 400.0;
-const FONT_SIZE: f64 = 13.0;
+const FONT_SIZE: f64 = 14.0;
 /// Text and axis lines: near-black on white (17:1).
 pub const INK: &str = "#1a1a1a";
 /// Grid lines: decoration only, the tick labels carry the values.

@@ -52,15 +52,19 @@ pub fn percent(share: f64, language: Language) -> String {
 /// The unit a set of durations is best shown in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeUnit {
+    Seconds,
     Minutes,
     Hours,
     Days,
 }
 
 impl TimeUnit {
-    /// Minutes under an hour, hours under two days, days beyond.
+    /// Seconds under a minute, minutes under an hour, hours under two days, days
+    /// beyond.
     pub fn for_longest(longest: TimeDelta) -> Self {
-        if longest < TimeDelta::hours(1) {
+        if longest < TimeDelta::minutes(1) {
+            TimeUnit::Seconds
+        } else if longest < TimeDelta::hours(1) {
             TimeUnit::Minutes
         } else if longest < TimeDelta::hours(48) {
             TimeUnit::Hours
@@ -73,6 +77,7 @@ impl TimeUnit {
     pub fn amount(self, duration: TimeDelta) -> f64 {
         let minutes = duration.num_milliseconds() as f64 / 60_000.0;
         match self {
+            TimeUnit::Seconds => minutes * 60.0,
             TimeUnit::Minutes => minutes,
             TimeUnit::Hours => minutes / 60.0,
             TimeUnit::Days => minutes / (24.0 * 60.0),
@@ -81,6 +86,7 @@ impl TimeUnit {
 
     fn symbol(self, language: Language) -> &'static str {
         match (self, language) {
+            (TimeUnit::Seconds, _) => "s",
             (TimeUnit::Minutes, _) => "min",
             (TimeUnit::Hours, _) => "h",
             (TimeUnit::Days, Language::Fi) => "vrk",
@@ -90,12 +96,9 @@ impl TimeUnit {
     }
 }
 
-/// A duration in the unit that suits it, with one decimal: `12,5 min`, `3,0 h`,
-/// `4,2 vrk`; under a minute, whole seconds (`40 s`).
+/// A duration in the unit that suits it, with one decimal: `0,4 s`, `12,5 min`,
+/// `3,0 h`, `4,2 vrk`.
 pub fn duration(value: TimeDelta, language: Language) -> String {
-    if value < TimeDelta::minutes(1) {
-        return format!("{}{NBSP}s", value.num_seconds().max(0));
-    }
     in_unit(value, TimeUnit::for_longest(value), language)
 }
 
@@ -134,7 +137,10 @@ mod tests {
 
     #[test]
     fn durations_take_the_unit_that_suits_them() {
-        assert_eq!(duration(TimeDelta::seconds(40), Language::Fi), "40\u{a0}s");
+        assert_eq!(
+            duration(TimeDelta::milliseconds(400), Language::Fi),
+            "0,4\u{a0}s"
+        );
         assert_eq!(
             duration(TimeDelta::seconds(90), Language::Fi),
             "1,5\u{a0}min"

@@ -223,6 +223,7 @@ fn timing_section(
     };
     let unit = TimeUnit::for_longest(p90);
     let unit_name = match unit {
+        TimeUnit::Seconds => t.chart_unit_seconds,
         TimeUnit::Minutes => t.chart_unit_minutes,
         TimeUnit::Hours => t.chart_unit_hours,
         TimeUnit::Days => t.chart_unit_days,
