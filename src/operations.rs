@@ -27,10 +27,13 @@ pub struct Operations {
 
 impl Operations {
     /// `admin_token` is accepted on `/metrics` only once `[metrics] token` turns the
-    /// endpoint on.
-    pub fn new(store: Store, settings: &Settings, admin_token: &str) -> Self {
+    /// endpoint on (a `worker` process has none: it serves only the admin listener).
+    pub fn new(store: Store, settings: &Settings, admin_token: Option<&str>) -> Self {
         let metrics_tokens: Vec<String> = match settings.metrics.token() {
-            Some(token) => vec![token.to_owned(), admin_token.to_owned()],
+            Some(token) => std::iter::once(token)
+                .chain(admin_token)
+                .map(str::to_owned)
+                .collect(),
             None => Vec::new(),
         };
         Self {

@@ -88,10 +88,7 @@ pub fn worker_runner(
         store.clone(),
         settings.privacy.clone(),
         // Email written to the outbox folder keeps copies there; over SMTP it does not.
-        settings
-            .smtp_url
-            .is_none()
-            .then(|| settings.outbox_dir()),
+        settings.smtp_url.is_none().then(|| settings.outbox_dir()),
     ));
     // Every process using a SQLite file is on this machine: a dead one's jobs can be
     // taken back at once. Elsewhere their leases run out.
@@ -326,7 +323,7 @@ pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<Runni
     // Operators' routes, then the layer every request of every door passes through:
     // request id, span, and counts by route template.
     crate::telemetry::recorder();
-    let operations = Operations::new(store.clone(), &settings, &token);
+    let operations = Operations::new(store.clone(), &settings, Some(&token));
     let app = app
         .merge(operations.clone().router())
         .layer(axum::middleware::from_fn(track_request));
@@ -422,6 +419,13 @@ pub async fn worker(settings: Settings) -> anyhow::Result<()> {
             Some(Arc::clone(&wakeups.jobs)),
         );
         tasks.push(spawn_mailbox_poller(intake, imap, stopped.clone()));
+    }
+    if let Some(listen) = settings.metrics.listen {
+        // The worker's own counters (jobs, emails), and the shared gauges.
+        crate::telemetry::recorder();
+        let operations = Operations::new(store.clone(), &settings, None);
+        let (_, task) = serve_admin_metrics(listen, operations, stopped.clone()).await?;
+        tasks.push(task);
     }
     let runner = worker_runner(&settings, &store, organisation, wakeups)?;
     tasks.push(tokio::spawn(runner.run(stopped)));
