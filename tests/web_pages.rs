@@ -559,6 +559,82 @@ async fn too_many_submissions_get_a_429_page(database: TestDatabase) {
     app.stop().await;
 }
 
+async fn a_categorys_guidance_is_applied_on_the_form(database: TestDatabase) {
+    let app = spawn_app(database).await;
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/en").await;
+    // The pothole category asks its size; the emergency category redirects to 112.
+    assert!(
+        form.body.contains("name=\"answer-171-size\""),
+        "{}",
+        form.body
+    );
+    assert!(form.body.contains("data-category=\"danger\""));
+
+    let (_, redirected) = browser
+        .fill_and_send(
+            "/en",
+            &[
+                ("category", "danger"),
+                ("description", "A power line is down on the road"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(redirected.status, 422, "{}", redirected.body);
+    assert!(redirected.body.contains("<a href=\"#category\">"));
+    assert!(redirected.body.contains("id=\"category-error\""));
+    assert!(redirected.body.contains("href=\"tel:112\""));
+    assert_eq!(case_count(&app).await, 0);
+
+    // An answer that is not one of the choices is refused next to the question; the
+    // street light's question, answered too, is another category's and is ignored.
+    let (_, refused) = browser
+        .fill_and_send(
+            "/en",
+            &[
+                ("category", "171"),
+                ("description", "A pothole on the cycle path"),
+                ("answer-171-size", "enormous"),
+                ("answer-180-pole_number", "A-12"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("<a href=\"#answer-171-size\">"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("id=\"answer-171-size-error\""));
+
+    let (_, sent) = browser
+        .fill_and_send(
+            "/en",
+            &[
+                ("category", "171"),
+                ("description", "A pothole on the cycle path"),
+                ("answer-171-size", "large"),
+                ("answer-180-pole_number", "A-12"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(case_count(&app).await, 1);
+    let store = app.store().await;
+    let reference = Reference::parse(&sent.text_of("reference")).unwrap();
+    let case = store.case_by_reference(&reference).await.unwrap().unwrap();
+    let answers = store.case_answers(&[case.id]).await.unwrap();
+    let answers: Vec<(&str, &str)> = answers[&case.id]
+        .iter()
+        .map(|answer| (answer.code.as_str(), answer.value.as_str()))
+        .collect();
+    assert_eq!(answers, [("size", "large")]);
+    app.stop().await;
+}
+
 on_every_backend!(
     the_form_is_served_in_three_languages_with_the_categories,
     a_submission_makes_a_case_and_shows_its_reference,
@@ -568,4 +644,5 @@ on_every_backend!(
     the_tracking_page_needs_the_token_and_tells_nothing_without_it,
     a_photo_is_kept_with_the_case,
     too_many_submissions_get_a_429_page,
+    a_categorys_guidance_is_applied_on_the_form,
 );

@@ -29,5 +29,5 @@ pub use org::{Category, Division, ExternalBody, Organisation, OrganisationError,
 pub use reply_template::{ReplyTemplate, TemplateError, TemplateFields};
 pub use settings::Settings;
 pub use staff::{Scope, StaffMember, StaffRole};
-pub use submission::{Field, FieldError, FieldErrors, RawSubmission, Submission};
+pub use submission::{Field, FieldError, FieldErrors, FieldRule, RawSubmission, Submission};
 pub use workflow::{ActionError, StaffAction, TransitionError};

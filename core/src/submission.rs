@@ -124,10 +124,33 @@ pub enum Field {
     Answer,
 }
 
+/// Which rule a [`FieldError`] broke, for a door that says it in its own words (the
+/// web form speaks Finnish, Swedish and English; the message is English only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldRule {
+    /// Empty where a value is needed.
+    Required,
+    /// Longer than `max` characters.
+    TooLong { max: usize },
+    /// Not an email address.
+    InvalidEmail,
+    /// Not a phone number (5 to 20 digits, with `+ - ( )` and spaces).
+    InvalidPhone,
+    /// A category the organisation does not offer.
+    UnknownCategory,
+    /// A coordinate outside its range (or not a finite number).
+    OutOfRange,
+    /// Only one of latitude and longitude.
+    IncompleteCoordinates,
+    /// The category's guidance refused it: [`FieldError::guidance`] says how.
+    Guidance,
+}
+
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: Field,
+    pub rule: FieldRule,
     /// In English, naming the rule ("… is 10,342 characters long; at most 10,000 …").
     pub message: String,
     /// Set when the category's guidance refused the submission (a redirect, or an
@@ -162,9 +185,10 @@ impl Submission {
     /// Checks every rule and builds the submission, or lists every broken rule.
     pub fn parse(raw: RawSubmission, organisation: &Organisation) -> Result<Self, FieldErrors> {
         let mut errors = Vec::new();
-        let mut refuse = |field, message: String| {
+        let mut refuse = |field, rule, message: String| {
             errors.push(FieldError {
                 field,
+                rule,
                 message,
                 guidance: None,
             });
@@ -174,21 +198,34 @@ impl Submission {
         if description.is_empty() {
             refuse(
                 Field::Description,
+                FieldRule::Required,
                 "description must not be empty".to_owned(),
             );
         } else if let Some(message) = too_long("description", &description, MAX_DESCRIPTION_CHARS) {
-            refuse(Field::Description, message);
+            refuse(
+                Field::Description,
+                FieldRule::TooLong {
+                    max: MAX_DESCRIPTION_CHARS,
+                },
+                message,
+            );
         }
         let title = normalize_optional(raw.title.as_deref());
         if let Some(message) = title
             .as_deref()
             .and_then(|title| too_long("title", title, MAX_TITLE_CHARS))
         {
-            refuse(Field::Title, message);
+            refuse(
+                Field::Title,
+                FieldRule::TooLong {
+                    max: MAX_TITLE_CHARS,
+                },
+                message,
+            );
         }
         let category_code = known_category(organisation, raw.category_code.as_deref())
             .unwrap_or_else(|message| {
-                refuse(Field::CategoryCode, message);
+                refuse(Field::CategoryCode, FieldRule::UnknownCategory, message);
                 None
             });
 
@@ -197,13 +234,23 @@ impl Submission {
             .as_deref()
             .and_then(|name| too_long("name", name, MAX_NAME_CHARS))
         {
-            refuse(Field::ContactName, message);
+            refuse(
+                Field::ContactName,
+                FieldRule::TooLong {
+                    max: MAX_NAME_CHARS,
+                },
+                message,
+            );
         }
         let email = match normalize_optional(raw.contact_email.as_deref()) {
             Some(email) => match EmailAddress::parse(&email) {
                 Ok(email) => Some(email),
                 Err(error) => {
-                    refuse(Field::ContactEmail, error.to_string());
+                    refuse(
+                        Field::ContactEmail,
+                        FieldRule::InvalidEmail,
+                        error.to_string(),
+                    );
                     None
                 }
             },
@@ -215,6 +262,7 @@ impl Submission {
         {
             refuse(
                 Field::ContactPhone,
+                FieldRule::InvalidPhone,
                 "a phone number has 5 to 20 digits and may contain + - ( ) and spaces".to_owned(),
             );
         }
@@ -225,6 +273,7 @@ impl Submission {
                 if !latitude.is_finite() || !(-90.0..=90.0).contains(&latitude) {
                     refuse(
                         Field::Latitude,
+                        FieldRule::OutOfRange,
                         "latitude must be between -90 and 90".to_owned(),
                     );
                     valid = false;
@@ -232,6 +281,7 @@ impl Submission {
                 if !longitude.is_finite() || !(-180.0..=180.0).contains(&longitude) {
                     refuse(
                         Field::Longitude,
+                        FieldRule::OutOfRange,
                         "longitude must be between -180 and 180".to_owned(),
                     );
                     valid = false;
@@ -245,6 +295,7 @@ impl Submission {
             _ => {
                 refuse(
                     Field::Coordinates,
+                    FieldRule::IncompleteCoordinates,
                     "give both latitude and longitude, or neither".to_owned(),
                 );
                 None
@@ -255,14 +306,26 @@ impl Submission {
             .as_deref()
             .and_then(|address| too_long("address", address, MAX_ADDRESS_CHARS))
         {
-            refuse(Field::Address, message);
+            refuse(
+                Field::Address,
+                FieldRule::TooLong {
+                    max: MAX_ADDRESS_CHARS,
+                },
+                message,
+            );
         }
         let idempotency_key = normalize_optional(raw.idempotency_key.as_deref());
         if let Some(message) = idempotency_key
             .as_deref()
             .and_then(|key| too_long("idempotency key", key, MAX_IDEMPOTENCY_KEY_CHARS))
         {
-            refuse(Field::IdempotencyKey, message);
+            refuse(
+                Field::IdempotencyKey,
+                FieldRule::TooLong {
+                    max: MAX_IDEMPOTENCY_KEY_CHARS,
+                },
+                message,
+            );
         }
 
         let category = category_code
@@ -277,6 +340,7 @@ impl Submission {
                         GuidanceProblem::Redirected(_) => Field::CategoryCode,
                         _ => Field::Answer,
                     },
+                    rule: FieldRule::Guidance,
                     message: problem.message(),
                     guidance: Some(problem),
                 }));
@@ -415,6 +479,52 @@ mod tests {
         assert_eq!(
             errors.first().and_then(|e| e.guidance.as_ref()?.question()),
             Some("size")
+        );
+    }
+
+    #[test]
+    fn each_error_names_its_rule_for_doors_that_translate() {
+        let helsinki = Organisation::helsinki();
+        let mut broken = raw(&"x".repeat(MAX_DESCRIPTION_CHARS + 1));
+        broken.category_code = Some("no-such-category".into());
+        broken.contact_email = Some("not an address".into());
+        broken.contact_phone = Some("12".into());
+        broken.latitude = Some(91.0);
+        broken.longitude = Some(24.9);
+        let errors = Submission::parse(broken, &helsinki).expect_err("broken");
+        let rules: Vec<(Field, FieldRule)> = errors
+            .iter()
+            .map(|error| (error.field, error.rule))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                (
+                    Field::Description,
+                    FieldRule::TooLong {
+                        max: MAX_DESCRIPTION_CHARS
+                    }
+                ),
+                (Field::CategoryCode, FieldRule::UnknownCategory),
+                (Field::ContactEmail, FieldRule::InvalidEmail),
+                (Field::ContactPhone, FieldRule::InvalidPhone),
+                (Field::Latitude, FieldRule::OutOfRange),
+            ]
+        );
+        let mut half = raw(" ");
+        half.latitude = Some(60.1);
+        let errors = Submission::parse(half, &helsinki).expect_err("broken");
+        let rules: Vec<FieldRule> = errors.iter().map(|error| error.rule).collect();
+        assert_eq!(
+            rules,
+            [FieldRule::Required, FieldRule::IncompleteCoordinates]
+        );
+        let mut danger = raw("Sähköjohto roikkuu tiellä");
+        danger.category_code = Some("danger".into());
+        let errors = Submission::parse(danger, &helsinki).expect_err("redirected");
+        assert_eq!(
+            errors.first().map(|error| error.rule),
+            Some(FieldRule::Guidance)
         );
     }
 

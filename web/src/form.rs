@@ -25,6 +25,7 @@ use palaute_core::{Channel, Language, RawSubmission, Submission};
 use palaute_store::{NewAttachment, NewCase, StoreError};
 use rand::RngCore;
 
+use crate::guidance::{self, CategoryNotice, QuestionGroup};
 use crate::i18n::{Texts, texts};
 use crate::messages::{self, ShownError};
 use crate::page::{Frame, form_path, render};
@@ -74,6 +75,8 @@ pub struct FormValues {
     pub contact_name: String,
     pub contact_email: String,
     pub contact_phone: String,
+    /// The answers to categories' questions: (input name, value), repeated names kept.
+    pub answers: Vec<(String, String)>,
 }
 
 impl FormValues {
@@ -88,6 +91,12 @@ impl FormValues {
             contact_name: form.text("contact_name").to_owned(),
             contact_email: form.text("contact_email").to_owned(),
             contact_phone: form.text("contact_phone").to_owned(),
+            answers: form
+                .pairs
+                .iter()
+                .filter(|(name, _)| name.starts_with("answer-"))
+                .cloned()
+                .collect(),
         }
     }
 
@@ -107,13 +116,6 @@ pub struct CategoryOption {
     pub name: String,
 }
 
-/// A category's notice, shown (by form.js) when the category is chosen.
-pub struct CategoryNotice {
-    pub code: String,
-    pub category: String,
-    pub text: String,
-}
-
 #[derive(Template)]
 #[template(path = "form.html")]
 struct FormPage {
@@ -124,6 +126,7 @@ struct FormPage {
     errors: Vec<ShownError>,
     groups: Vec<CategoryGroup>,
     notices: Vec<CategoryNotice>,
+    question_groups: Vec<QuestionGroup>,
     csrf_token: String,
     idempotency_key: String,
     max_description: usize,
@@ -145,6 +148,14 @@ impl FormPage {
 
     fn has_error(&self, field: &str) -> bool {
         self.error_for(field).is_some()
+    }
+
+    /// Where to go instead, when the field's problem is a redirect.
+    fn error_url(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|error| error.field == field)
+            .and_then(|error| error.url.as_deref())
     }
 
     /// The count under the description as it stands (form.js updates it as one types).
@@ -177,7 +188,12 @@ fn form_response(
         t,
         action: form_path(language),
         groups: category_groups(door, language),
-        notices: Vec::new(),
+        notices: guidance::notices(&door.inner.organisation, language),
+        question_groups: guidance::question_groups(
+            &door.inner.organisation,
+            language,
+            &values.answers,
+        ),
         csrf_token: csrf::token(&door.inner.csrf_key, &session.value),
         idempotency_key: new_idempotency_key(),
         max_description: MAX_DESCRIPTION_CHARS,
@@ -290,7 +306,7 @@ async fn submit(
             errors.extend(
                 problems
                     .iter()
-                    .map(|problem| messages::field_error(language, problem)),
+                    .map(|problem| messages::field_error(language, problem, &values.category)),
             );
             None
         }
@@ -324,10 +340,7 @@ async fn submit(
         Err(StoreError::IdempotencyConflict) => {
             // The same form sent again with other content (the browser's Back, an
             // edit, Send): say so and offer it with a fresh key, keeping the input.
-            let notice = ShownError {
-                field: "description",
-                message: texts(language).already_sent.to_owned(),
-            };
+            let notice = ShownError::new("description", texts(language).already_sent.to_owned());
             return form_with_errors(door, language, headers, values, vec![notice]);
         }
         Err(failure) => {
@@ -352,7 +365,7 @@ fn form_with_errors(
     mut errors: Vec<ShownError>,
 ) -> Response {
     // The summary lists the fields in the form's order.
-    errors.sort_by_key(|error| messages::field_order(error.field));
+    errors.sort_by_key(|error| messages::field_order(&error.field));
     form_response(
         door,
         language,
@@ -400,6 +413,7 @@ fn raw_submission(
     raw.longitude = longitude;
     raw.address = optional(&values.address);
     raw.idempotency_key = optional(form.text("idempotency_key"));
+    raw.answers = guidance::chosen_answers(values.category.trim(), &values.answers);
     (raw, errors)
 }
 

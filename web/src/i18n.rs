@@ -91,6 +91,14 @@ pub struct Texts {
     pub failure_title: &'static str,
     pub failure_text: &'static str,
     pub back_to_form: &'static str,
+    /// `{category}` is replaced.
+    pub questions_legend_template: &'static str,
+    /// Shown above a category's questions.
+    pub questions_hint: &'static str,
+    pub err_answer_missing: &'static str,
+    pub err_answer_choice: &'static str,
+    pub err_answer_number: &'static str,
+    pub err_answer_date: &'static str,
     /// Shown when a sent form comes back with other content.
     pub already_sent: &'static str,
     /// Photos are not kept when a form comes back with errors.
@@ -235,6 +243,12 @@ static FI: Texts = Texts {
     err_photo_empty_template: "{file} on tyhjä tiedosto.",
     err_photo_type_template: "{file} ei ole sallittua tyyppiä. Sallitut: {types}.",
     err_photo_damaged_template: "{file} on vioittunut, eikä sitä voitu tallentaa.",
+    questions_legend_template: "Lisäkysymykset: {category}",
+    questions_hint: "Vastaa vain, jos valitsit tämän aiheen.",
+    err_answer_missing: "Vastaa tähän kysymykseen.",
+    err_answer_choice: "Valitse jokin vaihtoehdoista.",
+    err_answer_number: "Kirjoita vastaus numerona.",
+    err_answer_date: "Anna päivämäärä muodossa vvvv-kk-pp.",
 };
 
 static SV: Texts = Texts {
@@ -321,6 +335,12 @@ static SV: Texts = Texts {
     err_photo_empty_template: "{file} är en tom fil.",
     err_photo_type_template: "{file} är inte av tillåten typ. Tillåtna: {types}.",
     err_photo_damaged_template: "{file} är skadad och kunde inte sparas.",
+    questions_legend_template: "Tilläggsfrågor: {category}",
+    questions_hint: "Svara bara om du valde det här ämnet.",
+    err_answer_missing: "Svara på den här frågan.",
+    err_answer_choice: "Välj ett av alternativen.",
+    err_answer_number: "Skriv svaret som ett tal.",
+    err_answer_date: "Ange datumet i formen åååå-mm-dd.",
 };
 
 static EN: Texts = Texts {
@@ -407,6 +427,12 @@ static EN: Texts = Texts {
     err_photo_empty_template: "{file} is an empty file.",
     err_photo_type_template: "{file} is not of an accepted type. Accepted: {types}.",
     err_photo_damaged_template: "{file} is damaged and could not be kept.",
+    questions_legend_template: "More questions: {category}",
+    questions_hint: "Answer only if you chose this topic.",
+    err_answer_missing: "Please answer this question.",
+    err_answer_choice: "Please choose one of the options.",
+    err_answer_number: "Please write the answer as a number.",
+    err_answer_date: "Please give the date as yyyy-mm-dd.",
 };
 
 #[cfg(test)]

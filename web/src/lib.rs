@@ -14,7 +14,8 @@
 //! - `figures`: the public service figures (`/palvelu`, `/tjanst`, `/service`) and
 //!   their CSV, per unit for staff; `charts` draws their SVG charts.
 //! - `form`: the feedback form at `/`, `/sv`, `/en` (GET and POST), reading the body
-//!   with `posted`, its CSRF token from `csrf`, its problems said by `messages`.
+//!   with `posted`, its CSRF token from `csrf`, its problems said by `messages`, a
+//!   category's notice, redirect and questions from `guidance`.
 //! - `confirmation`: the page after a submission, with the reference and tracking link.
 //! - `tracking`: `/track/{reference}`, the case's status for the holder of its token.
 //! - `problem`: the pages of a refusal (403, 413, 429, 500).
@@ -25,6 +26,7 @@ mod confirmation;
 mod csrf;
 mod figures;
 mod form;
+mod guidance;
 pub mod i18n;
 mod messages;
 pub mod page;

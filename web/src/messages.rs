@@ -2,23 +2,39 @@
 //! about (the summary links to `#<field>`, the field names `<field>-error`).
 
 use palaute_core::attachment::AttachmentError;
+use palaute_core::guidance::{GuidanceProblem, MAX_ANSWER_CHARS};
 use palaute_core::settings::AttachmentSettings;
-use palaute_core::{Field, FieldError, Language};
+use palaute_core::{Field, FieldError, FieldRule, Language};
 
+use crate::guidance::answer_name;
 use crate::i18n::texts;
 
 /// One problem as the form shows it.
 pub struct ShownError {
-    /// The id (and name) of the form field it is about.
-    pub field: &'static str,
+    /// The id of the form field it is about.
+    pub field: String,
     pub message: String,
+    /// Where to go instead, for a redirected category (`tel:112`).
+    pub url: Option<String>,
 }
 
-/// The form's fields in the order they appear, for the error summary.
-const FIELD_ORDER: [&str; 8] = [
+impl ShownError {
+    pub fn new(field: &str, message: String) -> Self {
+        Self {
+            field: field.to_owned(),
+            message,
+            url: None,
+        }
+    }
+}
+
+/// The form's fields in the order they appear, for the error summary; the category's
+/// questions (`answer-…`) come after the title.
+const FIELD_ORDER: [&str; 9] = [
     "category",
     "description",
     "title",
+    "answer-",
     "address",
     "contact_name",
     "contact_email",
@@ -29,7 +45,7 @@ const FIELD_ORDER: [&str; 8] = [
 pub fn field_order(field: &str) -> usize {
     FIELD_ORDER
         .iter()
-        .position(|known| *known == field)
+        .position(|known| *known == field || (known.ends_with('-') && field.starts_with(known)))
         .unwrap_or(FIELD_ORDER.len())
 }
 
@@ -43,37 +59,66 @@ fn field_id(field: Field) -> &'static str {
         Field::ContactEmail => "contact_email",
         Field::ContactPhone => "contact_phone",
         Field::Coordinates | Field::Latitude | Field::Longitude | Field::Address => "address",
-        // The description, and anything without a field of its own (the form's
-        // hidden idempotency key).
-        _ => "description",
+        // The description, and what has no input of its own (the hidden idempotency
+        // key; answers are placed by their question).
+        Field::Description | Field::IdempotencyKey | Field::Answer => "description",
     }
 }
 
-/// A broken intake rule, said in `language`.
-pub fn field_error(language: Language, error: &FieldError) -> ShownError {
+/// A broken intake rule, said in `language`; `category` is the chosen category's code,
+/// whose questions' inputs carry answers' problems.
+pub fn field_error(language: Language, error: &FieldError, category: &str) -> ShownError {
     let t = texts(language);
-    let message = match error.field {
-        Field::Description => t.err_required.to_owned(),
-        Field::CategoryCode => t.err_category_unknown.to_owned(),
-        Field::ContactEmail => t.err_email_invalid.to_owned(),
-        Field::ContactPhone => t.err_phone_invalid.to_owned(),
-        Field::Coordinates | Field::Latitude | Field::Longitude => {
+    if let Some(problem) = &error.guidance {
+        return guidance_error(language, problem, category);
+    }
+    let message = match error.rule {
+        FieldRule::Required => t.err_required.to_owned(),
+        FieldRule::TooLong { max } => t.err_too_long_template.replace("{max}", &max.to_string()),
+        FieldRule::InvalidEmail => t.err_email_invalid.to_owned(),
+        FieldRule::InvalidPhone => t.err_phone_invalid.to_owned(),
+        FieldRule::UnknownCategory => t.err_category_unknown.to_owned(),
+        FieldRule::OutOfRange | FieldRule::IncompleteCoordinates => {
             t.err_location_invalid.to_owned()
         }
-        _ => t.err_invalid.to_owned(),
+        FieldRule::Guidance => t.err_invalid.to_owned(),
     };
-    ShownError {
-        field: field_id(error.field),
-        message,
+    ShownError::new(field_id(error.field), message)
+}
+
+/// What the category's guidance refused, next to the question (or the category).
+fn guidance_error(language: Language, problem: &GuidanceProblem, category: &str) -> ShownError {
+    let t = texts(language);
+    let at_question = |template: &str, code: &str| {
+        ShownError::new(&answer_name(category, code), template.to_owned())
+    };
+    match problem {
+        GuidanceProblem::Redirected(redirect) => ShownError {
+            field: "category".to_owned(),
+            message: redirect.message.get(language).to_owned(),
+            url: redirect.url.clone(),
+        },
+        GuidanceProblem::Missing { code } => at_question(t.err_answer_missing, code),
+        GuidanceProblem::NotAChoice { code, .. } | GuidanceProblem::OneAnswerOnly { code } => {
+            at_question(t.err_answer_choice, code)
+        }
+        GuidanceProblem::NotANumber { code } => at_question(t.err_answer_number, code),
+        GuidanceProblem::NotADate { code } => at_question(t.err_answer_date, code),
+        GuidanceProblem::TooLong { code } => at_question(
+            &t.err_too_long_template
+                .replace("{max}", &MAX_ANSWER_CHARS.to_string()),
+            code,
+        ),
+        // Only a hand-made request answers questions the category does not ask.
+        GuidanceProblem::UnknownQuestion { .. } | GuidanceProblem::TooMany => {
+            ShownError::new("category", t.err_invalid.to_owned())
+        }
     }
 }
 
 /// Coordinates that are not numbers (only a hand-made request sends them).
 pub fn location_error(language: Language) -> ShownError {
-    ShownError {
-        field: "address",
-        message: texts(language).err_location_invalid.to_owned(),
-    }
+    ShownError::new("address", texts(language).err_location_invalid.to_owned())
 }
 
 /// A refused photo, said in `language`.
@@ -105,10 +150,7 @@ pub fn photo_error(
             t.err_photo_damaged_template.replace("{file}", filename)
         }
     };
-    ShownError {
-        field: "photos",
-        message: format!("{message} {}", t.photos_again),
-    }
+    ShownError::new("photos", format!("{message} {}", t.photos_again))
 }
 
 /// Bytes as whole megabytes (MiB), rounded down but never 0: "5".

@@ -18,6 +18,8 @@ pub struct PostedFile {
 #[derive(Default)]
 pub struct PostedForm {
     pub fields: HashMap<String, String>,
+    /// Every text field in the order sent, repeated names included (checkboxes).
+    pub pairs: Vec<(String, String)>,
     pub files: Vec<PostedFile>,
 }
 
@@ -56,10 +58,16 @@ pub async fn read(
         .to_ascii_lowercase();
     let bytes = read_limited(body, limit).await?;
     match media.as_str() {
-        "application/x-www-form-urlencoded" => Ok(PostedForm {
-            fields: url_encoded(&bytes),
-            files: Vec::new(),
-        }),
+        "application/x-www-form-urlencoded" => {
+            let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes)
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect();
+            Ok(PostedForm {
+                fields: first_of_each(&pairs),
+                pairs,
+                files: Vec::new(),
+            })
+        }
         "multipart/form-data" => multipart(content_type, bytes, file_field).await,
         _ => Err(PostError::Unreadable),
     }
@@ -79,12 +87,10 @@ async fn read_limited(body: Body, limit: usize) -> Result<Bytes, PostError> {
     Ok(Bytes::from(collected))
 }
 
-fn url_encoded(body: &[u8]) -> HashMap<String, String> {
+fn first_of_each(pairs: &[(String, String)]) -> HashMap<String, String> {
     let mut fields = HashMap::new();
-    for (name, value) in form_urlencoded::parse(body) {
-        fields
-            .entry(name.into_owned())
-            .or_insert_with(|| value.into_owned());
+    for (name, value) in pairs {
+        fields.entry(name.clone()).or_insert_with(|| value.clone());
     }
     fields
 }
@@ -110,8 +116,9 @@ async fn multipart(
             form.files.push(PostedFile { filename, bytes });
         } else {
             let text = field.text().await.map_err(|_| PostError::Unreadable)?;
-            form.fields.entry(name).or_insert(text);
+            form.pairs.push((name, text));
         }
     }
+    form.fields = first_of_each(&form.pairs);
     Ok(form)
 }

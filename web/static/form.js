@@ -51,16 +51,17 @@
     });
   }
 
-  // A category's notice, shown when it is chosen.
+  // A category's notice and questions, shown when it is chosen (without JavaScript
+  // every category's questions show, and only the chosen one's answers are kept).
   var category = document.getElementById("category");
-  var notices = document.querySelectorAll(".category-notice");
-  if (category && notices.length > 0) {
-    var showNotice = function () {
-      for (var i = 0; i < notices.length; i++) {
-        notices[i].hidden = notices[i].getAttribute("data-category") !== category.value;
+  var guided = document.querySelectorAll(".category-notice, .category-questions");
+  if (category && guided.length > 0) {
+    var showGuidance = function () {
+      for (var i = 0; i < guided.length; i++) {
+        guided[i].hidden = guided[i].getAttribute("data-category") !== category.value;
       }
     };
-    category.addEventListener("change", showNotice);
-    showNotice();
+    category.addEventListener("change", showGuidance);
+    showGuidance();
   }
 })();
