@@ -29,9 +29,9 @@ impl Progress {
         let display = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(total).with_message(what);
             // The template is fixed, so it cannot fail; a plain bar would do if it did.
-            if let Ok(style) =
-                ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({per_sec}, {eta} left)")
-            {
+            if let Ok(style) = ProgressStyle::with_template(
+                "{msg} [{bar:40}] {human_pos}/{human_len} ({elapsed}, {eta} left)",
+            ) {
                 bar.set_style(style.progress_chars("=> "));
             }
             Display::Bar(bar)

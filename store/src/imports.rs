@@ -18,7 +18,7 @@ use palaute_core::{CaseStatus, Channel, Language, Reference};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect,
+    QuerySelect, SqlErr,
 };
 use serde_json::json;
 
@@ -142,7 +142,16 @@ impl Store {
             case_import::Entity::insert_many(keys)
                 .exec(&txn)
                 .await
-                .context("saving import keys")?;
+                .map_err(|error| match error.sql_err() {
+                    // Another import wrote some of these records since they were looked up.
+                    Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Refused(
+                        "another import wrote some of these records meanwhile; importing again skips them".into(),
+                    ),
+                    _ => StoreError::Database {
+                        operation: "saving import keys",
+                        source: error,
+                    },
+                })?;
             index_queue::Entity::insert_many(index_entries)
                 .exec(&txn)
                 .await
@@ -150,16 +159,6 @@ impl Store {
         }
         txn.commit().await.context("committing imported cases")?;
         Ok(outcome)
-    }
-
-    /// How many cases came from `source`.
-    pub async fn imported_case_count(&self, source: &str) -> Result<u64, StoreError> {
-        use sea_orm::PaginatorTrait;
-        case_import::Entity::find()
-            .filter(case_import::Column::Source.eq(source))
-            .count(&self.db)
-            .await
-            .context("counting imported cases")
     }
 }
 
