@@ -12,16 +12,20 @@
 //! - `model`: the store's counts as a dense week × channel table.
 //! - `view`: the page's content in one language; `charts` draws the SVG.
 //! - `csv`: the CSV file. `format`: numbers in each language. `texts`: the words.
+//! - `cache`: the public figures, computed at most once per five minutes.
 
+mod cache;
 mod csv;
 mod format;
 mod model;
 mod texts;
 mod view;
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -30,6 +34,7 @@ use palaute_store::{Caller, FiguresRequest, StatsRange};
 
 use crate::WebDoor;
 use crate::page::{Frame, render};
+use cache::{Computed, PublicFigures};
 use model::Figures;
 use texts::{FiguresTexts, figures_texts};
 use view::FiguresView;
@@ -48,6 +53,7 @@ pub fn routes() -> Router<WebDoor> {
         .route("/tjanst.csv", get(csv_file))
         .route("/service.csv", get(csv_file))
         .route("/static/figures.css", get(stylesheet))
+        .layer(Extension(PublicFigures::default()))
 }
 
 /// The language of a figures address (`/tjanst`, `/service.csv`, …); Finnish for
@@ -91,13 +97,14 @@ struct RefusedPage {
 
 async fn page(
     State(door): State<WebDoor>,
+    Extension(public): Extension<PublicFigures>,
     uri: Uri,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let language = language_of(&uri);
     let unit = requested_unit(query.as_deref());
-    let (figures, range) = match load(&door, &headers, unit.as_deref()).await {
+    let Computed { figures, range } = match load(&door, &public, &headers, unit.as_deref()).await {
         Ok(loaded) => loaded,
         Err(refusal) => return refusal.page(language),
     };
@@ -126,14 +133,15 @@ async fn page(
 
 async fn csv_file(
     State(door): State<WebDoor>,
+    Extension(public): Extension<PublicFigures>,
     uri: Uri,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let language = language_of(&uri);
     let unit = requested_unit(query.as_deref());
-    let figures = match load(&door, &headers, unit.as_deref()).await {
-        Ok((figures, _)) => figures,
+    let figures = match load(&door, &public, &headers, unit.as_deref()).await {
+        Ok(computed) => computed.figures,
         Err(refusal) => return refusal.plain(language),
     };
     let file_name = match &unit {
@@ -236,20 +244,24 @@ impl Refusal {
     }
 }
 
-/// The figures of the last `WEEKS_SHOWN` weeks, of every case or, for staff whose
-/// scope covers it, of one unit's.
+/// The figures of the last `WEEKS_SHOWN` weeks: every case's (kept a few minutes in
+/// `public`), or, for staff whose scope covers it, one unit's.
 async fn load(
     door: &WebDoor,
+    public: &PublicFigures,
     headers: &HeaderMap,
     unit: Option<&str>,
-) -> Result<(Figures, StatsRange), Refusal> {
-    let within_units = match unit {
-        None => None,
+) -> Result<Computed, Refusal> {
+    match unit {
+        None => public.get_or_compute(|| compute(door, None)).await,
         Some(code) => {
             check_unit_access(door, headers, code).await?;
-            Some(vec![code.to_owned()])
+            compute(door, Some(vec![code.to_owned()])).await
         }
-    };
+    }
+}
+
+async fn compute(door: &WebDoor, within_units: Option<Vec<String>>) -> Result<Computed, Refusal> {
     let now = palaute_store::now();
     let range = StatsRange::recent_weeks(now, WEEKS_SHOWN);
     let request = FiguresRequest {
@@ -258,7 +270,10 @@ async fn load(
         now,
     };
     match door.store().service_figures(&request).await {
-        Ok(figures) => Ok((Figures::from_store(figures), range)),
+        Ok(figures) => Ok(Computed {
+            figures: Arc::new(Figures::from_store(figures)),
+            range,
+        }),
         Err(error) => {
             tracing::error!(%error, "could not compute the service figures");
             Err(Refusal::Failed)
