@@ -51,6 +51,10 @@ async function layoutProblems(page, lang) {
     if (!main) problems.push('no <main id="main">');
     const skip = document.querySelector('a[href="#main"]');
     if (!skip) problems.push('no skip link to #main');
+    const switchLanguages = new Set([...document.querySelectorAll('a[hreflang]')].map((link) => link.hreflang));
+    for (const other of ['fi', 'sv', 'en'].filter((code) => code !== expectedLang)) {
+      if (!switchLanguages.has(other)) problems.push(`no language switch link with hreflang="${other}"`);
+    }
     return problems;
   }, lang);
 }
