@@ -136,6 +136,9 @@ function swedishErrorKeepsInput(base) {
 function formWithoutJavaScript(base) {
   return async (page, check) => {
     await page.goto(formUrl(base, 'en'));
+    // form.js marks <html> with the class "js"; with scripts off it must not be there.
+    const rootClass = (await page.getAttribute('html', 'class')) ?? '';
+    check(!rootClass.split(/\s+/).includes('js'), 'scripts ran although JavaScript is off');
     check((await feedbackForm(page).count()) === 1, 'no feedback form');
     await page.fill('#description', STREET_LAMP.en);
     await page.fill('#title', TITLE.en);
