@@ -459,6 +459,17 @@ async fn the_tracking_page_needs_the_token_and_tells_nothing_without_it(database
     assert!(!page.text_of("case-status").is_empty());
     assert!(page.body.contains("<html lang=\"fi\">"));
     assert_eq!(page.headers["cache-control"], "no-store");
+    let swedish = app
+        .http
+        .get(format!("{}{link}", app.base_url))
+        .header("accept-language", "sv-FI,sv;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(swedish.contains("<html lang=\"sv\">"));
     let english = browser.get(&format!("{link}&lang=en")).await;
     assert!(english.body.contains("<html lang=\"en\">"));
     assert!(english.text_of("case-status").chars().all(|c| c.is_ascii()));
@@ -526,6 +537,19 @@ async fn a_photo_is_kept_with_the_case(database: TestDatabase) {
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(refused.body.contains("<a href=\"#photos\">"));
     assert!(refused.body.contains("id=\"photos-error\""));
+    assert_eq!(case_count(&app).await, 1);
+
+    // A body over what the form may carry gets the 413 page in the page's language.
+    let huge = [PNG, &vec![0u8; 512 * 1024]].concat();
+    let (_, too_large) = browser
+        .fill_and_send(
+            "/sv",
+            &[("description", "Stor bild")],
+            &[("stor.png", &huge)],
+        )
+        .await;
+    assert_eq!(too_large.status, 413);
+    assert!(too_large.body.contains("<html lang=\"sv\">"));
     assert_eq!(case_count(&app).await, 1);
     app.stop().await;
 }

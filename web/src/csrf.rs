@@ -47,7 +47,11 @@ pub fn session(headers: &HeaderMap, secure: bool) -> FormSession {
 
 /// The token a form rendered for the cookie `value` carries.
 pub fn token(key: &[u8], value: &str) -> String {
-    URL_SAFE_NO_PAD.encode(mac(key, value).finalize().into_bytes())
+    // Without a MAC (which HMAC's any-length keys rule out) the form carries no
+    // token, and its POST is refused: the check fails closed.
+    mac(key, value).map_or_else(String::new, |mac| {
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    })
 }
 
 /// True when `presented` is the token of the cookie the request carries (compared in
@@ -59,18 +63,14 @@ pub fn verify(key: &[u8], headers: &HeaderMap, presented: Option<&str>) -> bool 
     let Ok(presented) = URL_SAFE_NO_PAD.decode(presented.trim()) else {
         return false;
     };
-    mac(key, &value).verify_slice(&presented).is_ok()
+    mac(key, &value).is_some_and(|mac| mac.verify_slice(&presented).is_ok())
 }
 
-fn mac(key: &[u8], value: &str) -> Hmac<Sha256> {
-    // HMAC takes a key of any length; the error case cannot happen for it.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => <Hmac<Sha256> as Mac>::new(&Default::default()),
-    };
+fn mac(key: &[u8], value: &str) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
     mac.update(b"palaute form\n");
     mac.update(value.as_bytes());
-    mac
+    Some(mac)
 }
 
 /// The value of our cookie among the request's `Cookie` headers.

@@ -32,8 +32,11 @@ pub struct ShownQuestion {
     pub name: String,
     pub label: String,
     pub required: bool,
-    /// `text`, `textarea`, `number`, `date`, `radio` or `checkbox`.
+    /// `text`, `textarea`, `date`, `radio` or `checkbox` (a number is `text` with a
+    /// numeric keyboard: `type="number"` drops what it cannot read).
     pub input: &'static str,
+    /// `decimal` for a number.
+    pub inputmode: Option<&'static str>,
     /// The answer given, kept when the form comes back.
     pub value: String,
     pub choices: Vec<ShownChoice>,
@@ -124,7 +127,7 @@ fn shown_question(
     let input = match question.kind {
         QuestionKind::Text => "text",
         QuestionKind::LongText => "textarea",
-        QuestionKind::Number => "number",
+        QuestionKind::Number => "text",
         QuestionKind::Date => "date",
         QuestionKind::SingleChoice => "radio",
         QuestionKind::MultiChoice => "checkbox",
@@ -149,6 +152,7 @@ fn shown_question(
         label: question.question.get(language).to_owned(),
         required: question.required,
         input,
+        inputmode: (question.kind == QuestionKind::Number).then_some("decimal"),
         value: given.first().copied().unwrap_or_default().to_owned(),
         choices,
         name,

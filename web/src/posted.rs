@@ -73,16 +73,29 @@ pub async fn read(
     }
 }
 
-/// The whole body, or `TooLarge` as soon as it passes `limit` (the rest is not read).
+/// How many times the limit an oversized body is still read (and thrown away), so
+/// that a browser sending a little too much reads the 413 page rather than a reset
+/// connection; beyond it the rest is left unread.
+const DRAIN_FACTOR: usize = 4;
+
+/// The whole body, or `TooLarge` when it passes `limit`.
 async fn read_limited(body: Body, limit: usize) -> Result<Bytes, PostError> {
+    let drain_limit = limit.saturating_mul(DRAIN_FACTOR);
     let mut stream = body.into_data_stream();
     let mut collected = Vec::new();
+    let mut seen = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| PostError::Unreadable)?;
-        if collected.len().saturating_add(chunk.len()) > limit {
+        seen = seen.saturating_add(chunk.len());
+        if seen > drain_limit {
             return Err(PostError::TooLarge);
         }
-        collected.extend_from_slice(&chunk);
+        if seen <= limit {
+            collected.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        return Err(PostError::TooLarge);
     }
     Ok(Bytes::from(collected))
 }

@@ -65,7 +65,7 @@ pub fn too_large(language: Language) -> Response {
         t.too_large_title,
         t.too_large_text.to_owned(),
     );
-    // The rest of the body was not read: the connection cannot carry another request.
+    // The rest of the body may be unread: the connection cannot carry another request.
     response
         .headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));
