@@ -6,19 +6,20 @@
 //! the same file add nothing, even when two imports race.
 //!
 //! Many cases are written per transaction (`import_past_cases` takes a batch): the
-//! reference numbers of a batch are taken in one statement per year, and the rows that
-//! hang off the cases (contacts, events, import keys, index entries) in one statement
-//! per table.
+//! reference numbers of a batch are taken in one statement per year, and the cases and
+//! the rows that hang off them (contacts, events, import keys, index entries) in one
+//! statement per table and thousand rows; the cases' new ids are read back by their
+//! references, which are unique.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Utc};
 use palaute_core::token::TrackingToken;
 use palaute_core::{CaseStatus, Channel, Language, Reference};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QuerySelect, SqlErr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QuerySelect, SqlErr,
 };
 use serde_json::json;
 
@@ -98,12 +99,23 @@ impl Store {
             }
         }
         let references = take_references(&txn, &fresh).await?;
+        let rows: Vec<case::ActiveModel> = fresh
+            .iter()
+            .zip(&references)
+            .map(|(past, reference)| case_row(past, reference))
+            .collect();
+        insert_rows(&txn, rows)
+            .await
+            .context("saving imported cases")?;
+        let ids = case_ids(&txn, &references).await?;
         let mut contacts = Vec::new();
         let mut events = Vec::new();
         let mut keys = Vec::new();
         let mut index_entries = Vec::new();
         for (past, reference) in fresh.into_iter().zip(references) {
-            let case_id = insert_case(&txn, past, &reference).await?;
+            let case_id = *ids.get(&reference.to_string()).ok_or_else(|| {
+                StoreError::Corrupt(format!("imported case {reference} was not saved"))
+            })?;
             if let Some(contact) = &past.contact {
                 contacts.push(case_contact::ActiveModel {
                     case_id: Set(case_id),
@@ -126,37 +138,27 @@ impl Store {
             });
             outcome.imported.push((past.external_id.clone(), reference));
         }
-        if !contacts.is_empty() {
-            case_contact::Entity::insert_many(contacts)
-                .exec(&txn)
-                .await
-                .context("saving imported contact details")?;
-        }
-        if !events.is_empty() {
-            case_event::Entity::insert_many(events)
-                .exec(&txn)
-                .await
-                .context("saving imported timelines")?;
-        }
-        if !keys.is_empty() {
-            case_import::Entity::insert_many(keys)
-                .exec(&txn)
-                .await
-                .map_err(|error| match error.sql_err() {
-                    // Another import wrote some of these records since they were looked up.
-                    Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Refused(
-                        "another import wrote some of these records meanwhile; importing again skips them".into(),
-                    ),
-                    _ => StoreError::Database {
-                        operation: "saving import keys",
-                        source: error,
-                    },
-                })?;
-            index_queue::Entity::insert_many(index_entries)
-                .exec(&txn)
-                .await
-                .context("queueing imported cases for indexing")?;
-        }
+        insert_rows(&txn, contacts)
+            .await
+            .context("saving imported contact details")?;
+        insert_rows(&txn, events)
+            .await
+            .context("saving imported timelines")?;
+        insert_rows(&txn, keys)
+            .await
+            .map_err(|error| match error.sql_err() {
+                // Another import wrote some of these records since they were looked up.
+                Some(SqlErr::UniqueConstraintViolation(_)) => StoreError::Refused(
+                    "another import wrote some of these records meanwhile; importing again skips them".into(),
+                ),
+                _ => StoreError::Database {
+                    operation: "saving import keys",
+                    source: error,
+                },
+            })?;
+        insert_rows(&txn, index_entries)
+            .await
+            .context("queueing imported cases for indexing")?;
         txn.commit().await.context("committing imported cases")?;
         Ok(outcome)
     }
@@ -247,13 +249,48 @@ async fn take_reference_numbers(
         .context("reading a reference number")
 }
 
-async fn insert_case(
+/// Rows per `INSERT`: within both backends' limits on bound parameters (PostgreSQL's
+/// 65,535; a case row binds about twenty) whatever `--batch-size` is.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// Inserts the rows in as few statements as the limit allows.
+async fn insert_rows<A>(txn: &DatabaseTransaction, rows: Vec<A>) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let statement: Vec<A> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
+        A::Entity::insert_many(statement)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The ids the database gave the cases of these references, by reference.
+async fn case_ids(
     txn: &DatabaseTransaction,
-    past: &PastCase,
-    reference: &Reference,
-) -> Result<i64, StoreError> {
+    references: &[Reference],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut ids = HashMap::with_capacity(references.len());
+    for chunk in references.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, String)> = case::Entity::find()
+            .select_only()
+            .columns([case::Column::Id, case::Column::Reference])
+            .filter(case::Column::Reference.is_in(chunk.iter().map(ToString::to_string)))
+            .into_tuple()
+            .all(txn)
+            .await
+            .context("reading the ids of imported cases")?;
+        ids.extend(rows.into_iter().map(|(id, reference)| (reference, id)));
+    }
+    Ok(ids)
+}
+
+fn case_row(past: &PastCase, reference: &Reference) -> case::ActiveModel {
     let location = past.location.clone().unwrap_or_default();
-    let row = case::ActiveModel {
+    case::ActiveModel {
         reference: Set(reference.to_string()),
         channel: Set(past.channel.code().to_owned()),
         title: Set(past.title.clone()),
@@ -283,12 +320,7 @@ async fn insert_case(
         resolved_at: Set(past.resolved_at),
         source: Set(Some(past.source.clone())),
         ..Default::default()
-    };
-    let inserted = case::Entity::insert(row)
-        .exec(txn)
-        .await
-        .context("saving an imported case")?;
-    Ok(inserted.last_insert_id)
+    }
 }
 
 /// `received` when the resident sent it, then `imported` now with what the record
