@@ -221,6 +221,53 @@ async fn readyz_reports_a_lagging_index(database: TestDatabase) {
     server.stop().await.expect("stopping palaute");
 }
 
+/// A `palaute worker` process has no HTTP server of its own; with `[metrics] listen` it
+/// serves `/metrics` there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_process_serves_metrics_on_its_admin_listener() {
+    let database = TestDatabase::sqlite();
+    let data = tempfile::tempdir().expect("a data folder");
+    // A free port, given back for the worker to bind (nothing else here binds ports
+    // by number, so it stays free).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let mut worker = support::palaute_command()
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--database-url")
+        .arg(&database.url)
+        .arg("worker")
+        .env("PALAUTE_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("PALAUTE_METRICS__LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("starting palaute worker");
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let mut text = None;
+    for _ in 0..150 {
+        if let Ok(response) = reqwest::get(&url).await
+            && response.status() == 200
+        {
+            text = Some(response.text().await.expect("a body"));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = worker.kill();
+    let _ = worker.wait();
+    let text = text.expect("the worker's /metrics within 15 s");
+    let scrape =
+        Scrape::parse(text.lines().map(|line| Ok(line.to_owned()))).expect("Prometheus text");
+    assert!(
+        scrape
+            .samples
+            .iter()
+            .any(|sample| sample.metric == "palaute_jobs_queued")
+    );
+}
+
 /// One parsed exposition.
 struct Metrics {
     scrape: Scrape,
