@@ -64,46 +64,26 @@ pub fn past_case(
     })?;
 
     let mut notes = Vec::new();
-    let category_code = match record.service_code.as_deref() {
-        Some(code) if organisation.category(code.trim()).is_some() => Some(code.trim().to_owned()),
-        Some(code) => {
-            notes.push(format!(
-                "The historical category {code:?} is not among the organisation's categories."
-            ));
-            None
-        }
-        None => None,
-    };
-    let known_unit = record
-        .agency
-        .as_deref()
-        .and_then(|label| organisation.unit_by_label(label));
-    let unit_code = match (known_unit, record.agency.as_deref()) {
-        (Some(unit), _) => unit.code.clone(),
-        (None, Some(label)) => {
-            notes.push(format!(
-                "The historical unit {label:?} is not in the organisation; the case was given to triage."
-            ));
-            organisation.triage_unit.clone()
-        }
-        (None, None) => {
-            notes.push("The record names no unit; the case was given to triage.".to_owned());
-            organisation.triage_unit.clone()
-        }
-    };
+    let category_code = category(organisation, record.service_code.as_deref(), &mut notes);
+    let unit = unit(organisation, record.agency.as_deref(), &mut notes);
 
-    let task_times = record
+    // Helsinki's tasks date the routing (the first task) and the last change.
+    let task_time = |text: Option<&str>| text.and_then(|text| parse_time("task", text).ok());
+    let latest_task = record
         .tasks
         .iter()
-        .flat_map(|task| [task.created.as_deref(), task.modified.as_deref()])
+        .flat_map(|task| {
+            [
+                task_time(task.created.as_deref()),
+                task_time(task.modified.as_deref()),
+            ]
+        })
         .flatten()
-        .filter_map(|text| parse_time("task", text).ok());
-    let latest_task = task_times.clone().max();
+        .max();
     let first_task = record
         .tasks
         .iter()
-        .filter_map(|task| task.created.as_deref())
-        .filter_map(|text| parse_time("task", text).ok())
+        .filter_map(|task| task_time(task.created.as_deref()))
         .min();
     let not_before_creation = |at: DateTime<Utc>| at.max(created_at);
     let (status, resolved_at) = match standing {
@@ -111,7 +91,7 @@ pub fn past_case(
             let at = closed.or(updated).or(latest_task).unwrap_or(created_at);
             (status, Some(not_before_creation(at)))
         }
-        Standing::Open(_) if known_unit.is_none() => (CaseStatus::NeedsTriage, None),
+        Standing::Open(_) if !unit.known => (CaseStatus::NeedsTriage, None),
         Standing::Open(status) => (status.unwrap_or(CaseStatus::Routed), None),
     };
     let updated_at = [updated, closed, latest_task, resolved_at]
@@ -145,7 +125,7 @@ pub fn past_case(
         language: language.language,
         language_confidence: Some(f64::from(language.confidence)),
         category_code,
-        unit_code,
+        unit_code: unit.code,
         status,
         contact: submission.contact.map(|contact| ContactDetails {
             name: contact.name,
@@ -164,6 +144,50 @@ pub fn past_case(
         original,
         note: (!notes.is_empty()).then(|| notes.join(" ")),
     })
+}
+
+/// The unit a case goes to, and whether the organisation knew the record's unit.
+struct Placed {
+    code: String,
+    known: bool,
+}
+
+/// The record's unit found by the organisation's codes, names and aliases; otherwise
+/// the triage unit, with a note saying why.
+fn unit(organisation: &Organisation, label: Option<&str>, notes: &mut Vec<String>) -> Placed {
+    if let Some(unit) = label.and_then(|label| organisation.unit_by_label(label)) {
+        return Placed {
+            code: unit.code.clone(),
+            known: true,
+        };
+    }
+    notes.push(match label {
+        Some(label) => format!(
+            "The historical unit {label:?} is not in the organisation; the case was given to triage."
+        ),
+        None => "The record names no unit; the case was given to triage.".to_owned(),
+    });
+    Placed {
+        code: organisation.triage_unit.clone(),
+        known: false,
+    }
+}
+
+/// The record's service code where the organisation has that category; otherwise
+/// none, with a note keeping the code.
+fn category(
+    organisation: &Organisation,
+    code: Option<&str>,
+    notes: &mut Vec<String>,
+) -> Option<String> {
+    let code = code?.trim();
+    if organisation.category(code).is_some() {
+        return Some(code.to_owned());
+    }
+    notes.push(format!(
+        "The historical category {code:?} is not among the organisation's categories."
+    ));
+    None
 }
 
 /// The record's status, or, where it has none, what Helsinki's tasks tell: a case
