@@ -96,7 +96,8 @@ fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
                 at += segment.len();
                 let payload = segment.get(2..).unwrap_or_default();
                 if whole && marker == APP1 && payload.starts_with(EXIF_HEADER) {
-                    orientation = orientation.or_else(|| exif_orientation(&payload[6..]));
+                    orientation = orientation
+                        .or_else(|| payload.get(EXIF_HEADER.len()..).and_then(exif_orientation));
                 }
                 if keeps_segment(marker, payload) {
                     kept.extend_from_slice(&[0xFF, marker]);
@@ -148,10 +149,13 @@ fn next_marker(bytes: &[u8], at: &mut usize) -> Result<Option<u8>, &'static str>
 /// is whole: in a file cut short, the last one is what is left of it.
 fn segment_at(bytes: &[u8], at: usize) -> Result<(&[u8], bool), &'static str> {
     let rest = bytes.get(at..).unwrap_or_default();
-    let Some(pair) = rest.get(..2) else {
+    let Some(pair) = rest
+        .get(..2)
+        .and_then(|pair| <[u8; 2]>::try_from(pair).ok())
+    else {
         return Ok((rest, false));
     };
-    let length = usize::from(u16::from_be_bytes([pair[0], pair[1]]));
+    let length = usize::from(u16::from_be_bytes(pair));
     if length < 2 {
         return Err("a segment length is too small");
     }
@@ -164,25 +168,36 @@ fn segment_at(bytes: &[u8], at: usize) -> Result<(&[u8], bool), &'static str> {
 /// Copies the compressed data after a start-of-scan header up to the next marker that
 /// is neither a stuffed 0xFF00 nor a restart marker; returns where that marker starts.
 fn copy_entropy_coded(bytes: &[u8], start: usize, kept: &mut Vec<u8>) -> usize {
-    let mut at = start;
-    while at < bytes.len() {
-        if bytes[at] == 0xFF {
-            match bytes.get(at + 1) {
-                Some(0x00 | 0xD0..=0xD7) => at += 2,
-                // Fill bytes before a marker, or a marker: the scan ends here.
-                Some(_) => break,
-                None => {
-                    at += 1;
-                    break;
-                }
-            }
-        } else {
+    let rest = bytes.get(start..).unwrap_or_default();
+    let mut at = 0;
+    while let Some(&byte) = rest.get(at) {
+        if byte != 0xFF {
             at += 1;
+            continue;
+        }
+        match rest.get(at + 1) {
+            Some(0x00 | 0xD0..=0xD7) => at += 2,
+            // Fill bytes before a marker, or a marker: the scan ends here.
+            Some(_) => break,
+            None => {
+                at += 1;
+                break;
+            }
         }
     }
-    let end = at.min(bytes.len());
-    kept.extend_from_slice(&bytes[start..end]);
-    end
+    let end = at.min(rest.len());
+    kept.extend_from_slice(rest.get(..end).unwrap_or_default());
+    start + end
+}
+
+/// The four bytes at the start of `bytes` as a number, if there are four.
+fn u32_at(bytes: &[u8], big_endian: bool) -> Option<u32> {
+    let quad: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
+    Some(if big_endian {
+        u32::from_be_bytes(quad)
+    } else {
+        u32::from_le_bytes(quad)
+    })
 }
 
 /// The orientation tag of an EXIF block (a TIFF structure), if it has a sane one.
@@ -252,16 +267,14 @@ fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
     kept.extend_from_slice(PNG_SIGNATURE);
     let mut at = PNG_SIGNATURE.len();
     while at < bytes.len() {
-        let rest = &bytes[at..];
+        let rest = bytes.get(at..).unwrap_or_default();
         let kind = rest.get(4..8);
         let is_metadata = kind.is_some_and(|kind| {
             PNG_METADATA_CHUNKS
                 .iter()
                 .any(|drop| kind == drop.as_slice())
         });
-        let length = rest
-            .get(..4)
-            .map(|length| u32::from_be_bytes([length[0], length[1], length[2], length[3]]));
+        let length = u32_at(rest, true);
         // Length, type, data, CRC.
         let Some(chunk) = length
             .and_then(|length| usize::try_from(length).ok())
@@ -295,23 +308,24 @@ fn strip_webp(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
     if bytes.get(..4) != Some(b"RIFF".as_slice()) || bytes.get(8..12) != Some(b"WEBP".as_slice()) {
         return Err("no RIFF WEBP header");
     }
-    let declared = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    let declared = bytes
+        .get(4..)
+        .and_then(|size| u32_at(size, false))
+        .ok_or("the file ends inside its header")?;
     // The RIFF size counts from "WEBP" on; bytes past it are not part of the file, and a
     // file cut short ends where it ends.
     let riff_end = usize::try_from(declared)
         .ok()
         .and_then(|size| size.checked_add(8))
         .map_or(bytes.len(), |end| end.min(bytes.len()));
-    let body = &bytes[..riff_end];
+    let body = bytes.get(..riff_end).unwrap_or(bytes);
     let mut chunks = Vec::with_capacity(body.len());
     let mut at = 12;
     while at < body.len() {
-        let rest = &body[at..];
+        let rest = body.get(at..).unwrap_or_default();
         let kind = rest.get(..4);
         let is_metadata = matches!(kind, Some(b"EXIF" | b"XMP "));
-        let size = rest
-            .get(4..8)
-            .map(|size| u32::from_le_bytes([size[0], size[1], size[2], size[3]]));
+        let size = rest.get(4..).and_then(|size| u32_at(size, false));
         // Chunks are padded to an even size.
         let Some(chunk) = size
             .and_then(|size| usize::try_from(size).ok())
