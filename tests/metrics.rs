@@ -33,6 +33,7 @@ on_every_backend!(
     metrics_move_when_a_case_is_submitted_routed_and_emailed,
     metrics_need_their_token_or_the_admin_listener,
     readyz_reports_a_lagging_index,
+    rate_limited_requests_are_counted_by_door,
 );
 
 async fn metrics_move_when_a_case_is_submitted_routed_and_emailed(database: TestDatabase) {
@@ -219,6 +220,39 @@ async fn readyz_reports_a_lagging_index(database: TestDatabase) {
     assert!(body["not_ready"].get("database").is_none(), "{body}");
     assert!(body["not_ready"].get("migrations").is_none(), "{body}");
     server.stop().await.expect("stopping palaute");
+}
+
+async fn rate_limited_requests_are_counted_by_door(database: TestDatabase) {
+    let _scraping = SCRAPES.lock().await;
+    let app = spawn_app_with(database, |settings| {
+        settings.metrics.token = Some(METRICS_TOKEN.into());
+        settings.rate_limits.enabled = true;
+        settings.rate_limits.anonymous_requests_per_second = 1;
+        settings.rate_limits.anonymous_burst = 1;
+    })
+    .await;
+    let before = scrape(&app).await;
+    let mut refused = 0;
+    for _ in 0..5 {
+        let response = app
+            .http
+            .post(format!("{}/graphql", app.base_url))
+            .json(&json!({ "query": "{ __typename }" }))
+            .send()
+            .await
+            .expect("a response");
+        if response.status() == 429 {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 1, "the limit never answered 429");
+    let after = scrape(&app).await;
+    let graphql = [("door", "graphql")];
+    assert!(
+        after.counter("palaute_rate_limited_total", &graphql)
+            >= before.counter("palaute_rate_limited_total", &graphql) + f64::from(refused)
+    );
+    app.stop().await;
 }
 
 /// A `palaute worker` process has no HTTP server of its own; with `[metrics] listen` it
