@@ -530,8 +530,108 @@ async fn retention_anonymises_closed_cases_after_the_period(database: TestDataba
     app.stop().await;
 }
 
+/// A JPEG as a phone sends it: the place and the device in an EXIF segment, the place
+/// again in XMP, a comment; then the image itself.
+fn phone_photo() -> Vec<u8> {
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0xFF, marker];
+        out.extend_from_slice(
+            &u16::try_from(payload.len() + 2)
+                .expect("short")
+                .to_be_bytes(),
+        );
+        out.extend_from_slice(payload);
+        out
+    }
+    let mut photo = vec![0xFF, 0xD8];
+    photo.extend(segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"));
+    photo.extend(segment(
+        0xE1,
+        b"Exif\0\0MM\0\x2A\0\0\0\x08SecretPhone GPS 60.169857N 24.938379E",
+    ));
+    photo.extend(segment(
+        0xE1,
+        b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>60.169857 24.938379</x:xmpmeta>",
+    ));
+    photo.extend(segment(0xFE, b"Kuvannut Zacharias"));
+    photo.extend(segment(0xDB, &[0u8; 65]));
+    photo.extend(segment(0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]));
+    photo.extend(segment(0xDA, &[1, 1, 0, 0, 0x3F, 0]));
+    photo.extend_from_slice(&[0x12, 0x34, 0xFF, 0x00, 0x56]);
+    photo.extend_from_slice(&[0xFF, 0xD9]);
+    photo
+}
+
+async fn a_photo_from_any_door_is_kept_without_its_metadata(database: TestDatabase) {
+    let app = spawn_app_with(database, |settings| {
+        settings.mail.webhook_secret = Some(WEBHOOK_SECRET.into());
+        settings.mail.inbound_address = Some("palaute@hel.fi".into());
+    })
+    .await;
+    let photo = phone_photo();
+    let raw = [
+        "From: asukas@example.fi",
+        "To: palaute@hel.fi",
+        "Subject: Kuoppa kadulla",
+        "Message-ID: <photo.privacy@example.fi>",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/mixed; boundary=\"b\"",
+        "",
+        "--b",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "Kadulla on iso kuoppa, kuva liitteenä.",
+        "--b",
+        "Content-Type: image/jpeg; name=\"kuoppa.jpg\"",
+        "Content-Disposition: attachment; filename=\"kuoppa.jpg\"",
+        "Content-Transfer-Encoding: base64",
+        "",
+        &base64::engine::general_purpose::STANDARD.encode(&photo),
+        "--b--",
+        "",
+    ]
+    .join("\r\n");
+    let (status, answer) = app.post_signed_mail(WEBHOOK_SECRET, &raw).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["disposition"], "new_case", "{answer}");
+    let store = app.store().await;
+    let id = case_id(&store, answer["reference"].as_str().expect("a reference")).await;
+    let files = store.attachments_of(&[id]).await.expect("files");
+    let info = &files.get(&id).expect("a file")[0];
+    let kept = store
+        .attachment(&info.public_id)
+        .await
+        .expect("a file")
+        .expect("exists");
+    for secret in ["SecretPhone", "60.169857", "xmpmeta", "Zacharias"] {
+        assert!(
+            !kept
+                .bytes
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes()),
+            "{secret} was kept"
+        );
+    }
+    assert_eq!(
+        info.size as usize,
+        kept.bytes.len(),
+        "the size is the kept file's"
+    );
+    assert!(
+        kept.bytes.starts_with(&[0xFF, 0xD8, 0xFF, 0xE0]),
+        "still a JPEG"
+    );
+    assert!(
+        kept.bytes
+            .ends_with(&[0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD9]),
+        "the image data is untouched"
+    );
+    app.stop().await;
+}
+
 on_every_backend!(
     erasure_leaves_no_trace_and_the_figures_stand,
     export_lists_every_case_of_the_address,
     retention_anonymises_closed_cases_after_the_period,
+    a_photo_from_any_door_is_kept_without_its_metadata,
 );
