@@ -16,7 +16,8 @@ use palaute_testkit::{TestDatabase, on_every_backend};
 use serde_json::{Value, json};
 use support::{error_code, spawn_app};
 
-const SUBMIT: &str = "mutation($input: SubmitFeedbackInput!) { submitFeedback(input: $input) { reference } }";
+const SUBMIT: &str =
+    "mutation($input: SubmitFeedbackInput!) { submitFeedback(input: $input) { reference } }";
 
 fn pothole(answers: Value) -> Value {
     json!({
@@ -52,8 +53,14 @@ async fn guidance_is_published_checked_and_kept(database: TestDatabase) {
     );
     assert_eq!(pothole_guidance["questions"][0]["code"], "size");
     assert_eq!(pothole_guidance["questions"][0]["kind"], "SINGLE_CHOICE");
-    assert_eq!(pothole_guidance["questions"][0]["question"], "Hur stor är skadan?");
-    assert_eq!(pothole_guidance["questions"][0]["choices"][2]["key"], "large");
+    assert_eq!(
+        pothole_guidance["questions"][0]["question"],
+        "Hur stor är skadan?"
+    );
+    assert_eq!(
+        pothole_guidance["questions"][0]["choices"][2]["key"],
+        "large"
+    );
     assert_eq!(find("172")["guidance"], Value::Null);
     assert_eq!(find("danger")["guidance"]["redirect"]["url"], "tel:112");
 
@@ -98,7 +105,9 @@ async fn guidance_is_published_checked_and_kept(database: TestDatabase) {
     // A category that redirects elsewhere takes nothing, and says where to go.
     let mut emergency = pothole(json!([]));
     emergency["categoryCode"] = json!("danger");
-    let refused = app.graphql(SUBMIT, json!({ "input": emergency }), None).await;
+    let refused = app
+        .graphql(SUBMIT, json!({ "input": emergency }), None)
+        .await;
     assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
     assert_eq!(refused["errors"][0]["extensions"]["field"], "categoryCode");
     assert!(
@@ -116,4 +125,64 @@ async fn guidance_is_published_checked_and_kept(database: TestDatabase) {
     app.stop().await;
 }
 
-on_every_backend!(guidance_is_published_checked_and_kept);
+/// Answers can be free text, so they follow the resident's data: exported on request,
+/// gone once the case is anonymised.
+async fn answers_are_exported_and_erased_with_the_residents_data(database: TestDatabase) {
+    let app = spawn_app(database).await;
+    let address = "maija.meikalainen@example.com";
+    let submitted = app
+        .graphql(
+            SUBMIT,
+            json!({ "input": {
+                "channel": "WEB",
+                "description": "Katuvalo ei pala Hämeentiellä",
+                "categoryCode": "180",
+                "contact": { "email": address },
+                "answers": [{ "question": "pole_number", "value": "Pylväs 4711 talon 12 edessä" }],
+            } }),
+            None,
+        )
+        .await;
+    assert!(
+        submitted["data"]["submitFeedback"]["reference"].is_string(),
+        "{submitted}"
+    );
+    let store = app.store().await;
+    let email = palaute_core::EmailAddress::parse(address).unwrap();
+    let exported = store
+        .privacy_export(&email, palaute_store::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        exported.cases[0].answers,
+        [(
+            "pole_number".to_owned(),
+            "Pylväs 4711 talon 12 edessä".to_owned()
+        )]
+    );
+    store
+        .erase_address(&email, palaute_store::now())
+        .await
+        .unwrap();
+    let case_id = exported_case_id(&store, &exported.cases[0].reference).await;
+    assert!(
+        store.case_answers(&[case_id]).await.unwrap().is_empty(),
+        "answers outlived the erasure"
+    );
+    app.stop().await;
+}
+
+async fn exported_case_id(store: &palaute_store::Store, reference: &str) -> palaute_core::CaseId {
+    let reference: palaute_core::Reference = reference.parse().unwrap();
+    store
+        .case_by_reference(&reference)
+        .await
+        .unwrap()
+        .expect("the case is kept, anonymised")
+        .id
+}
+
+on_every_backend!(
+    guidance_is_published_checked_and_kept,
+    answers_are_exported_and_erased_with_the_residents_data
+);

@@ -24,8 +24,8 @@ use serde::Serialize;
 use crate::cases::insert_event;
 use crate::db::Store;
 use crate::entity::{
-    case, case_anonymisation, case_attachment, case_contact, case_event, email, email_suppression,
-    inbound_mail, job, recipient_throttle, training_example,
+    case, case_anonymisation, case_answer, case_attachment, case_contact, case_event, email,
+    email_suppression, inbound_mail, job, recipient_throttle, training_example,
 };
 use crate::error::{DbContext, StoreError};
 use crate::search_queue::mark_for_indexing;
@@ -112,6 +112,8 @@ pub struct ExportedCase {
     pub inbound_mail: Vec<ExportedInboundMail>,
     /// The files sent with the case (listed, not included).
     pub attachments: Vec<ExportedAttachment>,
+    /// Answers to the category's extra questions: (question code, value).
+    pub answers: Vec<(String, String)>,
     pub anonymised_at: Option<DateTime<Utc>>,
 }
 
@@ -313,6 +315,13 @@ async fn anonymise_case(
         .exec(txn)
         .await
         .context("removing a case's files")?;
+    // Answers may be free text (a pole number, a description of the place); no figure
+    // counts them.
+    case_answer::Entity::delete_many()
+        .filter(case_answer::Column::CaseId.eq(case_id))
+        .exec(txn)
+        .await
+        .context("removing a case's answers")?;
     // A routing model learns from the words; an anonymised case has none left to teach.
     training_example::Entity::delete_many()
         .filter(training_example::Column::CaseId.eq(case_id))
@@ -547,6 +556,14 @@ impl Store {
                 created_at: file.created_at,
             })
             .collect();
+        let answers = self
+            .case_answers(&[id])
+            .await?
+            .remove(&id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|answer| (answer.code, answer.value))
+            .collect();
         let anonymised_at = case_anonymisation::Entity::find_by_id(id.0)
             .one(&self.db)
             .await
@@ -572,6 +589,7 @@ impl Store {
             emails,
             inbound_mail,
             attachments,
+            answers,
             anonymised_at,
         }))
     }
