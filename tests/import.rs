@@ -255,7 +255,8 @@ async fn helsinki_export_is_imported_once_on_postgres() {
 }
 
 /// A CSV written here: a valid row, one whose description is blank (row 3), one with a
-/// unit the organisation does not know, and one whose description spans two lines.
+/// unit the organisation does not know, one whose description spans two lines, and the
+/// first record again (an export that repeats a record).
 const PAST_CASES_CSV: &str = "\
 service_request_id,requested_datetime,updated_datetime,status,title,description,service_code,agency_responsible,address,lat,long,email
 r-1,2015-03-02T08:15:00Z,2015-03-04T12:00:00Z,closed,Kuoppa,Kadulla on syvä kuoppa,171,Rakennusvirasto,Mannerheimintie 1,60.17,24.94,
@@ -263,6 +264,7 @@ r-2,2015-03-03T09:00:00Z,,open,,   ,171,Rakennusvirasto,,,,
 r-3,2015-03-05 10:30,,open,Penkki,Puiston penkki on rikki,174,Talous- ja suunnittelukeskus,,,,asukas@example.fi
 r-4,2015-03-06,,open,,\"Roska-astia on täynnä.
 Tyhjentäkää se.\",246,rakennusvirasto,,,,
+r-1,2015-03-02T08:15:00Z,2015-03-04T12:00:00Z,closed,Kuoppa,Kadulla on syvä kuoppa,171,Rakennusvirasto,Mannerheimintie 1,60.17,24.94,
 ";
 
 async fn csv_rows_are_imported_and_a_bad_row_is_named(database: TestDatabase) {
@@ -272,14 +274,14 @@ async fn csv_rows_are_imported_and_a_bad_row_is_named(database: TestDatabase) {
     std::fs::write(&file, PAST_CASES_CSV).expect("writing the CSV");
 
     let (summary, _) = import(&app, &[&file]);
-    assert_eq!(counts(&summary), (4, 3, 0, 1), "{summary}");
+    assert_eq!(counts(&summary), (5, 3, 1, 1), "{summary}");
     assert!(
         summary.contains("rejected 1: invalid description\n")
             && summary.contains("past.csv row 3: description must not be empty"),
         "{summary}"
     );
     let (again, _) = import(&app, &[&file]);
-    assert_eq!(counts(&again), (4, 0, 3, 1), "{again}");
+    assert_eq!(counts(&again), (5, 0, 4, 1), "{again}");
 
     // References follow the rows' order within 2015.
     let closed = case(&app, "HEL-2015-000001").await;
