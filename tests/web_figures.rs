@@ -332,6 +332,105 @@ async fn figures_cost_the_same_statements_for_few_and_many_cases(database: TestD
     app.stop().await;
 }
 
+/// How long the figures take over many cases: `PALAUTE_FIGURES_CASES` (20,000 unless
+/// set) spread over the last year, seeded through the store, routed to one of two
+/// units; then the public page (computed, then kept), and one unit's CSV. Prints its
+/// figures; run with `cargo test --release --test web_figures -- --ignored --nocapture`.
+/// PostgreSQL when `PALAUTE_TEST_DATABASE_URL` is set, else SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run it on purpose"]
+async fn figures_time_over_many_cases() {
+    use palaute_core::{CaseStatus, Channel, Language};
+    use palaute_store::{NewCase, Routing};
+
+    let cases: usize = std::env::var("PALAUTE_FIGURES_CASES")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(20_000);
+    let (database, backend) = match TestDatabase::postgres().await {
+        Some(database) => (database, "PostgreSQL"),
+        None => (TestDatabase::sqlite(), "SQLite"),
+    };
+    let data = tempfile::tempdir().unwrap();
+    let settings = support::test_settings(&database, data.path());
+    let (store, _) = palaute::runtime::open_store(&settings).await.unwrap();
+    let seeding = std::time::Instant::now();
+    let now = palaute_store::now();
+    for n in 0..cases {
+        let created = now - chrono::TimeDelta::seconds(1 + (n as i64) * 31_000_000 / cases as i64);
+        let new_case = NewCase {
+            channel: [Channel::Web, Channel::Phone, Channel::Email][n % 3],
+            title: None,
+            description: "Katulamppu on rikki".into(),
+            stated_language: None,
+            category_code: None,
+            contact: None,
+            location: None,
+            idempotency_key: None,
+            fingerprint: format!("bench {n}"),
+            source: None,
+            attachments: Vec::new(),
+            answers: Vec::new(),
+        };
+        let id = store
+            .submit_case(new_case, 3, created)
+            .await
+            .unwrap()
+            .case_id;
+        let routing = Routing {
+            language: Some(Language::Fi),
+            language_confidence: 0.9,
+            unit_code: [LAMP_UNIT, OTHER_UNIT][n % 2].into(),
+            category_code: None,
+            status: CaseStatus::Routed,
+            reason: "bench".into(),
+            confidence: 0.8,
+            predictions: Vec::new(),
+        };
+        let routed = created + chrono::TimeDelta::seconds(1 + (n as i64 % 600));
+        store
+            .record_routing(id, &routing, &[], 3, routed)
+            .await
+            .unwrap();
+    }
+    println!(
+        "{backend}: seeded {cases} cases in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    // No worker: the seeded cases' jobs stay queued rather than compete with the timing.
+    let server = palaute::runtime::start(settings, false).await.unwrap();
+    let base = format!("http://{}", server.address);
+    let http = reqwest::Client::new();
+    let timed = |path: String, token: Option<&'static str>| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let started = std::time::Instant::now();
+            let mut request = http.get(url);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let body = response.text().await.unwrap();
+            (started.elapsed().as_secs_f64(), body.len())
+        }
+    };
+    let (computed, size) = timed("/palvelu".into(), None).await;
+    let (kept, _) = timed("/palvelu".into(), None).await;
+    let mut unit_csv = f64::MAX;
+    for _ in 0..3 {
+        let path = format!("/palvelu.csv?unit={LAMP_UNIT}");
+        unit_csv = unit_csv.min(timed(path, Some(ADMIN_TOKEN)).await.0);
+    }
+    println!(
+        "{backend}, {cases} cases: public page computed in {computed:.3} s ({size} bytes), \
+         kept {kept:.4} s; one unit's CSV ({} cases) {unit_csv:.3} s",
+        cases.div_ceil(2)
+    );
+    server.stop().await.unwrap();
+}
+
 on_every_backend!(
     figures_match_the_cases_made,
     staff_see_their_own_units_figures,
