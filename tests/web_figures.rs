@@ -154,6 +154,10 @@ async fn figures_match_the_cases_made(database: TestDatabase) {
     assert!(!html.contains("first-reply-chart"), "no chart without data");
     assert!(html.contains("<a id=\"figures-csv\" href=\"/palvelu.csv\">"));
     assert!(html.contains("href=\"/tjanst\" hreflang=\"sv\""));
+    assert!(html.contains("<link rel=\"stylesheet\" href=\"/static/figures.css\">"));
+    let stylesheet = get(&app, "/static/figures.css", None).await;
+    assert_eq!(stylesheet.status, 200);
+    assert!(stylesheet.content_type.starts_with("text/css"));
 
     // The CSV file says the same.
     let file = get(&app, "/palvelu.csv", None).await;
