@@ -665,6 +665,52 @@ async fn a_categorys_guidance_is_applied_on_the_form(database: TestDatabase) {
     app.stop().await;
 }
 
+/// The acknowledgement a web case's resident is mailed links to `/track/{reference}`:
+/// that exact link answers, asking for the token the confirmation page gave.
+async fn the_acknowledgement_emails_link_answers(database: TestDatabase) {
+    let app = spawn_app(database).await;
+    let mut browser = Browser::new(&app);
+    let (_, sent) = browser
+        .fill_and_send(
+            "/",
+            &[
+                ("description", "Puiston penkki on rikki Kaivopuistossa."),
+                ("contact_email", "asukas@example.com"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let reference = sent.text_of("reference");
+    let needle = format!("/track/{reference}");
+    let mut link = None;
+    for _ in 0..200 {
+        link = app.outbox_files().into_iter().find_map(|(_, email)| {
+            // Undo quoted-printable soft line breaks before looking for the link.
+            let text = email.replace("=\r\n", "").replace("=\n", "");
+            let at = text.find(&needle)?;
+            let end = text[at..]
+                .find(|c: char| c.is_whitespace() || c == '>' || c == '"')
+                .map_or(text.len(), |end| at + end);
+            Some(text[at..end].replace("=3D", "="))
+        });
+        if link.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let link =
+        link.unwrap_or_else(|| panic!("no email links to {needle}: {:?}", app.outbox_files()));
+    let page = browser.get(&link).await;
+    assert_eq!(page.status, 200, "{link}: {}", page.body);
+    assert!(
+        page.body.contains("id=\"case-status\"") || page.body.contains("id=\"token\""),
+        "{link}: {}",
+        page.body
+    );
+    app.stop().await;
+}
+
 on_every_backend!(
     the_form_is_served_in_three_languages_with_the_categories,
     a_submission_makes_a_case_and_shows_its_reference,
@@ -675,4 +721,5 @@ on_every_backend!(
     a_photo_is_kept_with_the_case,
     too_many_submissions_get_a_429_page,
     a_categorys_guidance_is_applied_on_the_form,
+    the_acknowledgement_emails_link_answers,
 );
