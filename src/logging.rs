@@ -6,6 +6,7 @@ use palaute_core::settings::LogFormat;
 use tracing::Subscriber;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// What is logged unless `RUST_LOG` says otherwise.
 const DEFAULT_FILTER: &str = "info,tantivy=warn,sqlx=warn";
@@ -14,8 +15,9 @@ const DEFAULT_FILTER: &str = "info,tantivy=warn,sqlx=warn";
 pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    // Only fails when a subscriber is already set, which leaves logging as it was.
-    let _ = tracing::subscriber::set_global_default(subscriber(format, filter, std::io::stderr));
+    // `try_init` also forwards the `log` records of crates that use `log`. It only
+    // fails when a subscriber is already set, which leaves logging as it was.
+    let _ = subscriber(format, filter, std::io::stderr).try_init();
 }
 
 /// The subscriber `init` installs, writing to `writer`; tests capture lines with it.
