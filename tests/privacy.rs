@@ -522,11 +522,69 @@ async fn retention_anonymises_closed_cases_after_the_period(database: TestDataba
         still_open.description.contains("Zacharias"),
         "an open case keeps its text"
     );
+
     eventually("the index catches up", async || {
         index_caught_up(&store).await
     })
     .await;
     assert_eq!(figures(&app), before, "the figures are the same");
+
+    // Reopened after its anonymising, a case gathers new words; closed again, it is
+    // anonymised again once the period has passed.
+    let set_status = async |status: CaseStatus, note: Option<&str>, at| {
+        let case = store
+            .case_by_id(closed_id)
+            .await
+            .expect("a case")
+            .expect("exists");
+        store
+            .edit_case(
+                &CaseEdit {
+                    case_id: closed_id,
+                    version: case.version,
+                    actor: "staff:kasittelija@hel.fi".into(),
+                    change: Change::SetStatus {
+                        status,
+                        note: note.map(str::to_owned),
+                    },
+                },
+                3,
+                at,
+            )
+            .await
+            .expect("a status change");
+    };
+    let reopened_at = later + chrono::Duration::days(1);
+    set_status(
+        CaseStatus::InProgress,
+        Some("Zacharias soitti uudelleen"),
+        reopened_at,
+    )
+    .await;
+    set_status(
+        CaseStatus::Resolved,
+        None,
+        reopened_at + chrono::Duration::days(1),
+    )
+    .await;
+    let reopened_figures = figures(&app);
+    let again = reopened_at + chrono::Duration::days(40);
+    assert_eq!(retention.run(again).await.expect("a run"), 1);
+    assert_eq!(figures(&app), reopened_figures, "the figures are the same");
+    let events = store.case_events(closed_id).await.expect("a timeline");
+    assert!(
+        !events
+            .iter()
+            .any(|event| event.detail.to_string().contains("Zacharias")),
+        "{events:?}"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|event| event.kind == "anonymised")
+            .count(),
+        2
+    );
     app.stop().await;
 }
 

@@ -721,9 +721,21 @@ impl Store {
                     .add(case::Column::ResolvedAt.is_null())
                     .add(case::Column::UpdatedAt.lte(cutoff)),
             );
+        // Anonymised since it was last closed: a case reopened after its anonymising
+        // may have gathered new words, and is anonymised again once it closes again.
         let anonymised = sea_orm::sea_query::Query::select()
             .column(case_anonymisation::Column::CaseId)
             .from(case_anonymisation::Entity)
+            .and_where(
+                Expr::col((
+                    case_anonymisation::Entity,
+                    case_anonymisation::Column::AnonymisedAt,
+                ))
+                .gte(Func::coalesce([
+                    Expr::col((case::Entity, case::Column::ResolvedAt)),
+                    Expr::col((case::Entity, case::Column::UpdatedAt)),
+                ])),
+            )
             .to_owned();
         let ids: Vec<i64> = case::Entity::find()
             .select_only()
