@@ -3,6 +3,7 @@
 //! `/healthz`, "is the process alive", is the API's.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -12,7 +13,7 @@ use axum::routing::get;
 use palaute_core::Settings;
 use palaute_core::settings::ReadinessSettings;
 use palaute_core::token::constant_time_eq;
-use palaute_store::Store;
+use palaute_store::{Store, StoreError};
 use serde_json::{Map, Value, json};
 
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -106,12 +107,15 @@ async fn metrics_open(State(ops): State<Operations>) -> Response {
 /// the configured lag; else 503 naming each check that failed.
 async fn readyz(State(ops): State<Operations>) -> Response {
     let mut failing = Map::new();
-    if let Err(error) = ops.store.ping().await {
-        tracing::warn!(error = %error, "not ready: the database does not answer");
-        failing.insert("database".into(), json!("does not answer"));
-        return not_ready(failing);
+    match bounded(ops.store.ping()).await {
+        Ok(()) => {}
+        Err(error) => {
+            tracing::warn!(error = %error, "not ready: the database does not answer");
+            failing.insert("database".into(), json!("does not answer"));
+            return not_ready(failing);
+        }
     }
-    match ops.store.pending_migrations().await {
+    match bounded(ops.store.pending_migrations()).await {
         Ok(pending) if pending.is_empty() => {}
         Ok(pending) => {
             failing.insert("migrations".into(), json!({ "pending": pending }));
@@ -121,7 +125,7 @@ async fn readyz(State(ops): State<Operations>) -> Response {
             failing.insert("migrations".into(), json!("could not be read"));
         }
     }
-    match ops.store.index_lag().await {
+    match bounded(ops.store.index_lag()).await {
         Ok(lag) => {
             let waited = lag.oldest_since.map_or(0, |since| {
                 (palaute_store::now() - since).num_seconds().max(0)
@@ -150,6 +154,22 @@ async fn readyz(State(ops): State<Operations>) -> Response {
         (StatusCode::OK, axum::Json(json!({ "status": "ready" }))).into_response()
     } else {
         not_ready(failing)
+    }
+}
+
+/// A probe is answered within its own timeout: a check that waits longer than this (a
+/// database that accepts connections but does not answer) counts as failed.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+async fn bounded<T>(
+    check: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, anyhow::Error> {
+    match tokio::time::timeout(CHECK_TIMEOUT, check).await {
+        Ok(outcome) => outcome.map_err(anyhow::Error::new),
+        Err(_) => Err(anyhow::anyhow!(
+            "no answer within {} s",
+            CHECK_TIMEOUT.as_secs()
+        )),
     }
 }
 

@@ -255,6 +255,44 @@ async fn rate_limited_requests_are_counted_by_door(database: TestDatabase) {
     app.stop().await;
 }
 
+/// With its database gone, `/readyz` answers 503 naming the database, within its own
+/// time limit. PostgreSQL only: the test drops the app's database under it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_a_database_gone() {
+    let Some(database) = TestDatabase::postgres().await else {
+        eprintln!("skipped: PALAUTE_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let name = database
+        .url
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.split('?').next())
+        .expect("a database name")
+        .to_owned();
+    let admin_url = std::env::var("PALAUTE_TEST_DATABASE_URL").expect("the admin URL");
+    let app = spawn_app_with(database, |_| {}).await;
+    let readyz = format!("{}/readyz", app.base_url);
+    let ready = app.http.get(&readyz).send().await.expect("a response");
+    assert_eq!(ready.status(), 200);
+
+    let admin = sea_orm::Database::connect(&admin_url)
+        .await
+        .expect("connecting as admin");
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &admin,
+        &format!("DROP DATABASE {name} WITH (FORCE)"),
+    )
+    .await
+    .expect("dropping the app's database");
+    let gone = app.http.get(&readyz).send().await.expect("a response");
+    assert_eq!(gone.status(), 503);
+    let body: Value = gone.json().await.expect("JSON");
+    assert_eq!(body["not_ready"]["database"], "does not answer", "{body}");
+    let _ = admin.close().await;
+    app.stop().await;
+}
+
 /// A `palaute worker` process has no HTTP server of its own; with `[metrics] listen` it
 /// serves `/metrics` there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
