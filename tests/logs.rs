@@ -2,8 +2,8 @@
 //! process: every line parses as JSON; a request's `X-Request-Id` comes back on the
 //! response and reaches the log lines of the job the request made; and no secret (the
 //! bearer token sent, the SMTP password, the metrics token, the webhook secret) is on
-//! any line. SQLite only: the subscriber is one per process, and what is logged does
-//! not depend on the backend.
+//! any line, nor the database URL's password (on PostgreSQL, where the test's
+//! database is set; SQLite otherwise). One test: the subscriber is one per process.
 
 #![allow(
     clippy::unwrap_used,
@@ -70,8 +70,21 @@ async fn json_lines_carry_the_request_id_into_jobs_and_no_secrets() {
     );
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber here");
 
+    // On PostgreSQL the database URL carries a password too (one is added where the
+    // test URL has none; the test server does not ask for it).
+    let (database, database_password) = match TestDatabase::postgres().await {
+        Some(database) => {
+            let (url, password) = with_password(&database.url);
+            (database, Some((url, password)))
+        }
+        None => (TestDatabase::sqlite(), None),
+    };
+    let database_url = database_password.as_ref().map(|(url, _)| url.clone());
     // Nothing listens on port 9: the acknowledgement fails and its error is logged.
-    let app = spawn_app_with(TestDatabase::sqlite(), |settings| {
+    let app = spawn_app_with(database, |settings| {
+        if let Some(url) = database_url {
+            settings.database_url = Some(url);
+        }
         settings.smtp_url = Some(format!("smtp://mailer:{SMTP_PASSWORD}@127.0.0.1:9"));
         settings.metrics.token = Some(METRICS_TOKEN.into());
         settings.mail.webhook_secret = Some(WEBHOOK_SECRET.into());
@@ -169,7 +182,30 @@ async fn json_lines_carry_the_request_id_into_jobs_and_no_secrets() {
         "no line from the email job of the request"
     );
     let all = lines.join("\n");
-    for secret in [ADMIN_TOKEN, SMTP_PASSWORD, METRICS_TOKEN, WEBHOOK_SECRET] {
+    let mut secrets = vec![ADMIN_TOKEN, SMTP_PASSWORD, METRICS_TOKEN, WEBHOOK_SECRET];
+    if let Some((_, password)) = &database_password {
+        secrets.push(password);
+    }
+    for secret in secrets {
         assert!(!all.contains(secret), "a secret reached the log: {secret}");
+    }
+}
+
+/// The URL with a password, and the password: the one it has, or one put in.
+fn with_password(url: &str) -> (String, String) {
+    const ADDED: &str = "database-password-never-logged";
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    match rest.split_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((_, password)) => (url.to_owned(), password.to_owned()),
+            None => (
+                format!("{scheme}://{user_info}:{ADDED}@{host}"),
+                ADDED.to_owned(),
+            ),
+        },
+        None => (
+            format!("{scheme}://postgres:{ADDED}@{rest}"),
+            ADDED.to_owned(),
+        ),
     }
 }
