@@ -245,7 +245,10 @@ async fn discovery_and_services_list_the_categories(database: TestDatabase) {
     assert_eq!(size["required"], false);
     assert_eq!(size["values"][2]["key"], "large");
     let (_, swedish) = get_json(&app, "services/171.json?locale=sv").await;
-    assert_eq!(swedish["attributes"][0]["description"], "Hur stor är skadan?");
+    assert_eq!(
+        swedish["attributes"][0]["description"],
+        "Hur stor är skadan?"
+    );
     let (_, plain) = get_json(&app, "services/172.json").await;
     assert_eq!(plain["attributes"], json!([]));
     let (_, xml) = get(&app, "services/171.xml").await;
@@ -277,7 +280,10 @@ async fn discovery_and_services_list_the_categories(database: TestDatabase) {
     emergency.push(("service_code", "danger"));
     let (status, refused) = post(&app, &emergency).await;
     assert_eq!(status, 400, "{refused}");
-    assert!(refused[0]["description"].to_string().contains("112"), "{refused}");
+    assert!(
+        refused[0]["description"].to_string().contains("112"),
+        "{refused}"
+    );
 
     app.stop().await;
 }

@@ -79,7 +79,10 @@ impl Loader<AnswersOf> for CaseDetailsLoader {
     type Value = Vec<Answer>;
     type Error = std::sync::Arc<StoreError>;
 
-    async fn load(&self, keys: &[AnswersOf]) -> Result<HashMap<AnswersOf, Vec<Answer>>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[AnswersOf],
+    ) -> Result<HashMap<AnswersOf, Vec<Answer>>, Self::Error> {
         let ids: Vec<CaseId> = keys.iter().map(|key| key.0).collect();
         let answers = self
             .store

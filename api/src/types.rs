@@ -155,13 +155,10 @@ impl CategoryView {
     /// A notice, extra questions or a redirect to show before a case is made; null
     /// when the category has none.
     async fn guidance(&self, lang: Option<Language>) -> Option<GuidanceView> {
-        self.category
-            .guidance
-            .clone()
-            .map(|guidance| GuidanceView {
-                guidance,
-                lang: lang.unwrap_or(self.lang),
-            })
+        self.category.guidance.clone().map(|guidance| GuidanceView {
+            guidance,
+            lang: lang.unwrap_or(self.lang),
+        })
     }
 }
 

@@ -113,14 +113,29 @@ pub enum GuidanceProblem {
     /// The category is handled elsewhere; nothing may be submitted under it.
     Redirected(Redirect),
     /// Answers given without a category, or to a question the category doesn't ask.
-    UnknownQuestion { code: String },
-    Missing { code: String },
-    NotAChoice { code: String, value: String },
-    NotANumber { code: String },
-    NotADate { code: String },
+    UnknownQuestion {
+        code: String,
+    },
+    Missing {
+        code: String,
+    },
+    NotAChoice {
+        code: String,
+        value: String,
+    },
+    NotANumber {
+        code: String,
+    },
+    NotADate {
+        code: String,
+    },
     /// More than one answer to a question that takes one.
-    OneAnswerOnly { code: String },
-    TooLong { code: String },
+    OneAnswerOnly {
+        code: String,
+    },
+    TooLong {
+        code: String,
+    },
     TooMany,
 }
 
@@ -143,10 +158,8 @@ impl GuidanceProblem {
     pub fn message(&self) -> String {
         match self {
             Self::Redirected(redirect) => {
-                let mut message = format!(
-                    "this category is not handled here: {}",
-                    redirect.message.en
-                );
+                let mut message =
+                    format!("this category is not handled here: {}", redirect.message.en);
                 if let Some(url) = &redirect.url {
                     message.push_str(&format!(" ({url})"));
                 }
@@ -246,7 +259,11 @@ fn check_question(question: &Question, values: &[&str]) -> Result<Vec<Answer>, G
         let valid = match question.kind {
             QuestionKind::Text | QuestionKind::LongText => true,
             QuestionKind::Number => {
-                if !value.replace(',', ".").parse::<f64>().is_ok_and(f64::is_finite) {
+                if !value
+                    .replace(',', ".")
+                    .parse::<f64>()
+                    .is_ok_and(f64::is_finite)
+                {
                     return Err(GuidanceProblem::NotANumber { code: code() });
                 }
                 true
@@ -298,7 +315,10 @@ pub fn guidance_problems(guidance: &Guidance) -> Vec<(String, String)> {
             ));
         }
         if !codes.insert(question.code.as_str()) {
-            problems.push((format!("{place}.code"), "duplicate question code".to_owned()));
+            problems.push((
+                format!("{place}.code"),
+                "duplicate question code".to_owned(),
+            ));
         }
         if question.kind.has_choices() && question.choices.is_empty() {
             problems.push((
@@ -420,8 +440,8 @@ mod tests {
         assert!(problems.contains(&GuidanceProblem::NotANumber {
             code: "depth_cm".into()
         }));
-        let problems = check_answers(Some(&category), &pairs(&[("size", "huge")]))
-            .expect_err("not a choice");
+        let problems =
+            check_answers(Some(&category), &pairs(&[("size", "huge")])).expect_err("not a choice");
         assert!(matches!(problems[0], GuidanceProblem::NotAChoice { .. }));
     }
 

@@ -406,12 +406,12 @@ fn open311_field(field: Field) -> &'static str {
 fn describe(problems: &FieldErrors) -> Vec<String> {
     problems
         .iter()
-        .map(|problem| {
-            match problem.guidance.as_ref().and_then(|g| g.question()) {
+        .map(
+            |problem| match problem.guidance.as_ref().and_then(|g| g.question()) {
                 Some(code) => format!("attribute[{code}]: {}", problem.message),
                 None => format!("{}: {}", open311_field(problem.field), problem.message),
-            }
-        })
+            },
+        )
         .collect()
 }
 

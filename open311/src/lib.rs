@@ -30,10 +30,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, SecondsFormat, Utc};
+use palaute_core::guidance::Question;
 use palaute_core::rate_limit::{
     KeyedLimiter, Limited, PeerAddress, client_address, client_key, submission_limiter,
 };
-use palaute_core::guidance::Question;
 use palaute_core::settings::AttachmentSettings;
 use palaute_core::token::{api_token_hash, constant_time_eq};
 use palaute_core::{Category, Language, Organisation, Settings};
@@ -427,7 +427,12 @@ async fn service_definition(
             "no such format; use .json or .xml",
         );
     };
-    let Some(category) = door.inner.organisation.category(code).filter(|c| is_service(c)) else {
+    let Some(category) = door
+        .inner
+        .organisation
+        .category(code)
+        .filter(|c| is_service(c))
+    else {
         return error(
             StatusCode::NOT_FOUND,
             format,

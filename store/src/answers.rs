@@ -56,10 +56,13 @@ impl Store {
             .context("reading the answers of cases")?;
         let mut answers: HashMap<CaseId, Vec<Answer>> = HashMap::new();
         for row in rows {
-            answers.entry(CaseId(row.case_id)).or_default().push(Answer {
-                code: row.question_code,
-                value: row.value,
-            });
+            answers
+                .entry(CaseId(row.case_id))
+                .or_default()
+                .push(Answer {
+                    code: row.question_code,
+                    value: row.value,
+                });
         }
         Ok(answers)
     }

@@ -49,26 +49,26 @@ pub use db::Store;
 pub use deadlines::{Deadline, DeadlineNotice, DueNotice, NoticeKind, NoticeRecorded};
 pub use duplicates::{Related, VersionedCase};
 pub use error::StoreError;
+pub use imports::{ImportedBatch, PastCase};
 pub use inbound_mail::{
     InboundMail, InboundMailRecord, MailAction, MailCount, MailDisposition, MailRecorded,
 };
-pub use imports::{ImportedBatch, PastCase};
 pub use jobs::{ClaimedJob, JobCounts, JobKind, JobStatus};
 pub use operations::{IndexLag, QueueDepth};
 pub use outbox::{EmailRecord, EmailStatus};
+pub use privacy::{
+    Anonymised, ErasureSummary, ExportedAttachment, ExportedCase, ExportedContact, ExportedEmail,
+    ExportedEvent, ExportedInboundMail, PrivacyExport,
+};
 pub use queue::{AssigneeFilter, CaseCursor, CaseFilter, CaseOrder, CasePage, CountBy};
-pub use request_context::{current_request_id, with_request_id};
 pub use reassignment::{Reassigned, Reassignment};
 pub use reply_templates::{NewReplyTemplate, ReplyTemplateRecord, TemplateSaved, TemplatesFor};
+pub use request_context::{current_request_id, with_request_id};
 pub use resident::{ResidentOutcome, ResidentRefusal};
 pub use routing_models::{
     ExampleSource, ModelRole, ModelScore, NewPrediction, NewRoutingModel, NewTrainingExample,
     Placement, PredictionOutcome, PredictionRecord, RoutingModelInfo, StoredSuggestion,
     TrainingExampleRecord,
-};
-pub use privacy::{
-    Anonymised, ErasureSummary, ExportedAttachment, ExportedCase, ExportedContact, ExportedEmail,
-    ExportedEvent, ExportedInboundMail, PrivacyExport,
 };
 pub use search_queue::IndexTicket;
 pub use staff::{ApiTokenRecord, OidcSignIn, StaffUserRecord};
