@@ -4,6 +4,14 @@
 //! and name are nowhere in the database files, the search index's files or the stored
 //! files, and the service figures are what they were.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test fails loudly when what it checks is not as expected"
+)]
+
 mod support;
 
 use std::path::{Path, PathBuf};
