@@ -224,8 +224,10 @@ impl RunningServer {
 pub async fn start(settings: Settings, run_worker: bool) -> anyhow::Result<RunningServer> {
     let ready = Arc::new(AtomicBool::new(false));
     let (store, organisation) = open_store(&settings).await?;
-    let index = open_index(&settings.index_dir(), &store).await?;
     let token = admin_token(&settings)?;
+    // Every process seals and opens with the same administrator token.
+    let store = store.with_acknowledgement_seal(&token);
+    let index = open_index(&settings.index_dir(), &store).await?;
     let wakeups = Wakeups::default();
     let (stop, stopped) = watch::channel(false);
 
@@ -408,6 +410,7 @@ pub async fn serve(settings: Settings, run_worker: bool) -> anyhow::Result<()> {
 /// Runs a worker-only process until Ctrl-C or SIGTERM.
 pub async fn worker(settings: Settings) -> anyhow::Result<()> {
     let (store, organisation) = open_store(&settings).await?;
+    let store = store.with_acknowledgement_seal(&admin_token(&settings)?);
     let (stop, stopped) = watch::channel(false);
     let wakeups = Wakeups::default();
     let mut tasks = Vec::new();

@@ -382,6 +382,7 @@ mod tests {
             contact: None,
             location: None,
             idempotency_key: None,
+            answers: None,
         }
     }
 

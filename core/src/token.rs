@@ -102,6 +102,15 @@ fn keystream(key: &str, reference: &str, len: usize) -> Vec<u8> {
     out
 }
 
+/// The key that seals a new case's tracking token until its acknowledgement is
+/// written, derived from a server secret (the administrator token) so that the
+/// database alone does not open the seal.
+pub fn acknowledgement_seal_key(secret: &str) -> String {
+    let mut material = b"palaute-acknowledgement-seal\0".to_vec();
+    material.extend_from_slice(secret.trim().as_bytes());
+    sha256_hex(&material)
+}
+
 /// The idempotency key of the case an inbound email makes: one case per message,
 /// however often it is delivered, and (since the key seals the case's tracking token)
 /// the token can be recovered for the acknowledgement the resident is emailed.

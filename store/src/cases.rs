@@ -320,6 +320,14 @@ impl Store {
             routed_at: Set(None),
             given_category_code: Set(new_case.category_code.clone()),
             source: Set(new_case.source.clone()),
+            // Only a resident who can be written to needs it, and only until then.
+            ack_sealed_token: Set(self
+                .acknowledgement_seal
+                .as_deref()
+                .filter(|_| new_case.contact.as_ref().is_some_and(|c| c.email.is_some()))
+                .map(|key| {
+                    token::seal_with_key(tracking_token.as_str(), key, &reference.to_string())
+                })),
             ..Default::default()
         };
         let inserted = case::Entity::insert(row)
@@ -367,6 +375,29 @@ impl Store {
             tracking_token: Some(tracking_token.into_string()),
             replayed: false,
         })
+    }
+
+    /// The tracking token of a case not yet routed, for its acknowledgement's link;
+    /// `None` without a seal key, after routing, or when the key has changed since.
+    pub async fn acknowledgement_token(&self, id: CaseId) -> Result<Option<String>, StoreError> {
+        let Some(key) = self.acknowledgement_seal.as_deref() else {
+            return Ok(None);
+        };
+        let row: Option<(String, String, Option<String>)> = case::Entity::find_by_id(id.0)
+            .select_only()
+            .column(case::Column::Reference)
+            .column(case::Column::TrackingTokenHash)
+            .column(case::Column::AckSealedToken)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .context("reading a case's sealed tracking token")?;
+        Ok(row.and_then(|(reference, hash, sealed)| {
+            let token = token::unseal_with_key(sealed.as_deref()?, key, &reference)?;
+            // Another process's key opens the seal to noise: only the real token counts.
+            let opened = TrackingToken::from_string(token);
+            token::constant_time_eq(&opened.hash(), &hash).then(|| opened.into_string())
+        }))
     }
 
     pub async fn case_by_id(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
@@ -634,6 +665,11 @@ impl Store {
                 Expr::value(f64::from(routing.confidence)),
             )
             .col_expr(case::Column::RoutedAt, Expr::value(now))
+            // The acknowledgement written below was the sealed token's only use.
+            .col_expr(
+                case::Column::AckSealedToken,
+                Expr::value(Option::<String>::None),
+            )
             .col_expr(case::Column::UpdatedAt, Expr::value(now))
             .col_expr(
                 case::Column::Version,

@@ -22,6 +22,9 @@ pub struct Store {
     /// SQL statements run through this handle, for tests and benchmarks that check
     /// how many queries a request costs.
     statements: Arc<AtomicU64>,
+    /// The key that seals a new case's tracking token for its acknowledgement; without
+    /// one, acknowledgements link to the tracking page without the token.
+    pub(crate) acknowledgement_seal: Option<Arc<str>>,
 }
 
 impl Store {
@@ -61,7 +64,21 @@ impl Store {
         db.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { db, statements })
+        Ok(Self {
+            db,
+            statements,
+            acknowledgement_seal: None,
+        })
+    }
+
+    /// Seals each new case's tracking token with a key derived from `secret` (the
+    /// administrator token, the same in every process), so the acknowledgement email
+    /// can carry the tracking link with its token; see [`Store::acknowledgement_token`].
+    #[must_use]
+    pub fn with_acknowledgement_seal(mut self, secret: &str) -> Self {
+        self.acknowledgement_seal =
+            Some(palaute_core::token::acknowledgement_seal_key(secret).into());
+        self
     }
 
     /// How many SQL statements this handle (and its clones) has run so far.

@@ -397,8 +397,9 @@ impl Pipeline {
             "{}/track/{reference}",
             self.public_url.trim_end_matches('/')
         );
-        if let Some(token) = self.mailed_tracking_token(case).await? {
-            // A resident who wrote by email has no other way to get their token.
+        if let Some(token) = self.acknowledged_tracking_token(case).await? {
+            // The same link the confirmation page showed; a resident who wrote by
+            // email has no other way to get their token.
             tracking_url.push_str("?token=");
             tracking_url.push_str(&token);
         }
@@ -455,6 +456,24 @@ impl Pipeline {
             });
         }
         Ok(emails)
+    }
+
+    /// The token for the acknowledgement's tracking link: sealed for it at submission
+    /// (any door, with the server's key), else recovered from the email a case was
+    /// made from.
+    async fn acknowledged_tracking_token(
+        &self,
+        case: &CaseRecord,
+    ) -> Result<Option<String>, JobError> {
+        let sealed = self
+            .store
+            .acknowledgement_token(case.id)
+            .await
+            .context("opening a case's sealed tracking token")?;
+        match sealed {
+            Some(token) => Ok(Some(token)),
+            None => self.mailed_tracking_token(case).await,
+        }
     }
 
     /// The tracking token of a case made from an email (`None` for other channels).

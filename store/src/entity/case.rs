@@ -30,6 +30,9 @@ pub struct Model {
     /// The tracking token sealed with the idempotency key, so a retried submission
     /// gets the same token back (see `palaute_core::token::seal_with_key`).
     pub sealed_tracking_token: Option<String>,
+    /// The tracking token sealed with the server's key, kept only until the first
+    /// routing wrote the resident's acknowledgement (whose link carries the token).
+    pub ack_sealed_token: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub routed_at: Option<DateTimeUtc>,

@@ -16,9 +16,10 @@ mod m20261201_000010_api_keys;
 mod m20261201_000011_attachments;
 mod m20261201_000012_inbound_mail;
 mod m20261201_000013_privacy;
-mod m20261201_000016_case_answers;
 mod m20261201_000014_import;
 mod m20261201_000015_job_request_id;
+mod m20261201_000016_case_answers;
+mod m20261201_000017_ack_sealed_token;
 
 pub struct Migrator;
 
@@ -39,9 +40,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_attachments::Migration),
             Box::new(m20261201_000012_inbound_mail::Migration),
             Box::new(m20261201_000013_privacy::Migration),
-            Box::new(m20261201_000016_case_answers::Migration),
             Box::new(m20261201_000014_import::Migration),
             Box::new(m20261201_000015_job_request_id::Migration),
+            Box::new(m20261201_000016_case_answers::Migration),
+            Box::new(m20261201_000017_ack_sealed_token::Migration),
         ]
     }
 }
