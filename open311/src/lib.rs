@@ -399,19 +399,19 @@ fn attribute(question: &Question, order: usize, language: Language) -> Value {
         .iter()
         .map(|choice| json!({ "key": choice.key, "name": choice.name.get(language) }))
         .collect();
-    let mut attribute = json!({
-        "variable": true,
-        "code": question.code,
-        "datatype": question.kind.open311_datatype(),
-        "required": question.required,
-        "datatype_description": null,
-        "order": order,
-        "description": question.question.get(language),
-    });
+    let mut attribute = serde_json::Map::new();
+    attribute.insert("variable".into(), json!(true));
+    attribute.insert("code".into(), json!(question.code));
+    attribute.insert("datatype".into(), json!(question.kind.open311_datatype()));
+    attribute.insert("required".into(), json!(question.required));
+    attribute.insert("datatype_description".into(), Value::Null);
+    attribute.insert("order".into(), json!(order));
+    attribute.insert("description".into(), json!(question.question.get(language)));
+    // The specification gives `values` only to the list datatypes.
     if !values.is_empty() {
-        attribute["values"] = Value::Array(values);
+        attribute.insert("values".into(), Value::Array(values));
     }
-    attribute
+    Value::Object(attribute)
 }
 
 /// A service's definition: the category's extra questions as attributes.
