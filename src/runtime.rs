@@ -393,6 +393,10 @@ pub async fn serve(settings: Settings, run_worker: bool) -> anyhow::Result<()> {
         "palaute is listening on http://{}/graphql (GraphiQL in a browser)",
         running.address
     );
+    println!(
+        "resident pages: http://{0}/ (feedback form), http://{0}/palvelu (service figures)",
+        running.address
+    );
     if let Some(file) = token_note {
         println!(
             "staff token: in {} (send it as Authorization: Bearer …)",
