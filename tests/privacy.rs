@@ -695,9 +695,76 @@ async fn a_photo_from_any_door_is_kept_without_its_metadata(database: TestDataba
     app.stop().await;
 }
 
+async fn the_worker_runs_the_retention_job_on_its_schedule(database: TestDatabase) {
+    let app = spawn_app_with(database, |settings| {
+        settings.privacy.anonymise_after_days = 1;
+        // The worker's own schedule loop stays out of the way; the test makes the
+        // schedule come due itself, as that loop would an hour on.
+        settings.privacy.retention_check_minutes = 0;
+    })
+    .await;
+    let store = app.store().await;
+    let (reference, _) = app
+        .submit(resident_case("Katulamppu on rikki, terveisin Zacharias"))
+        .await;
+    app.wait_for_status(&reference, &["ROUTED", "NEEDS_TRIAGE"])
+        .await;
+    let id = case_id(&store, &reference).await;
+    // Resolved two days ago, as far as the case knows.
+    let case = store.case_by_id(id).await.expect("a case").expect("exists");
+    let two_days_ago = palaute_store::now() - chrono::Duration::days(2);
+    store
+        .edit_case(
+            &CaseEdit {
+                case_id: id,
+                version: case.version,
+                actor: "staff:kasittelija@hel.fi".into(),
+                change: Change::SetStatus {
+                    status: CaseStatus::Resolved,
+                    note: None,
+                },
+            },
+            3,
+            two_days_ago,
+        )
+        .await
+        .expect("resolved");
+    // The schedule, made an hour ago, comes due now.
+    let now = palaute_store::now();
+    let interval = chrono::Duration::minutes(60);
+    let schedule = "anonymise_expired";
+    let kind = palaute_store::JobKind::AnonymiseExpired;
+    let first = store
+        .run_schedule_if_due(schedule, kind, interval, 3, now - interval)
+        .await
+        .expect("a schedule");
+    let due = store
+        .run_schedule_if_due(schedule, kind, interval, 3, now)
+        .await
+        .expect("a schedule");
+    assert!(first.is_none() && due.is_some(), "one run enqueued");
+    eventually("the worker anonymises the case", async || {
+        store
+            .case_by_id(id)
+            .await
+            .expect("a case")
+            .is_some_and(|case| case.description == palaute_core::privacy::ANONYMISED_TEXT)
+    })
+    .await;
+    let events = store.case_events(id).await.expect("a timeline");
+    let event = events
+        .iter()
+        .find(|event| event.kind == "anonymised")
+        .expect("an anonymised event");
+    assert_eq!(event.actor, "system:retention");
+    assert_eq!(event.detail, json!({ "policy": "retention", "days": 1 }));
+    app.stop().await;
+}
+
 on_every_backend!(
     erasure_leaves_no_trace_and_the_figures_stand,
     export_lists_every_case_of_the_address,
     retention_anonymises_closed_cases_after_the_period,
     a_photo_from_any_door_is_kept_without_its_metadata,
+    the_worker_runs_the_retention_job_on_its_schedule,
 );

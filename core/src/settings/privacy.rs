@@ -10,7 +10,8 @@ pub struct PrivacySettings {
     /// Days after a case is resolved or closed before its contact details and free text
     /// are anonymised; 0 keeps them.
     pub anonymise_after_days: u32,
-    /// How often the worker looks for cases due for anonymising, in minutes.
+    /// How often the worker looks for cases due for anonymising, in minutes; 0 runs
+    /// no schedule (a job enqueued otherwise still runs).
     pub retention_check_minutes: u64,
 }
 
