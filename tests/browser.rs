@@ -25,7 +25,14 @@ use palaute_testkit::TestDatabase;
 use serde_json::{Value, json};
 use support::spawn_app;
 
-const PAGES: [&str; 5] = ["form", "error", "confirmation", "tracking", "figures"];
+const PAGES: [&str; 6] = [
+    "form",
+    "error",
+    "confirmation",
+    "tracking",
+    "tracking-token",
+    "figures",
+];
 const LANGUAGES: [&str; 3] = ["fi", "sv", "en"];
 const WIDTHS: [u32; 2] = [1280, 320];
 /// Cases the browser submits: the keyboard, JavaScript-off and tracking-token scenarios, and
@@ -207,7 +214,7 @@ fn print_summary(report: &Value) {
     for audit in report["pages"].as_array().into_iter().flatten() {
         let violations = audit["violations"].as_array().map_or(0, Vec::len);
         eprintln!(
-            "{:<13} {}  axe: {} violations, {} rules passed, to review by hand {}  problems {}",
+            "{:<14} {}  axe: {} violations, {} rules passed, to review by hand {}  problems {}",
             audit["page"].as_str().unwrap_or("?"),
             audit["lang"].as_str().unwrap_or("?"),
             violations,

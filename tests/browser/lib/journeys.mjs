@@ -1,13 +1,13 @@
 // The audit pass: in each language, the pages a resident meets in order (form, the
-// form with an error, confirmation, tracking, service figures), each audited as it
-// stands. A page that cannot be reached is reported with the reason, and so are the
-// pages after it that depended on it.
+// form with an error, confirmation, tracking, tracking without the token, service
+// figures), each audited as it stands. A page that cannot be reached is reported with
+// the reason, and so are the pages after it that depended on it.
 
 import { auditPage } from './audit.mjs';
 import { readReference, sendBypassingBrowserChecks, sendForm } from './form.mjs';
 import { LANGUAGES, LOCALES, STREET_LAMP, TITLE, figuresUrl, formUrl } from './site.mjs';
 
-export const PAGES = ['form', 'error', 'confirmation', 'tracking', 'figures'];
+export const PAGES = ['form', 'error', 'confirmation', 'tracking', 'tracking-token', 'figures'];
 
 const ACTION_TIMEOUT_MS = 10_000;
 
@@ -40,6 +40,13 @@ async function journey(browser, base, lang, screenshotDir) {
       const href = await page.locator('a#tracking-link').getAttribute('href');
       await page.goto(new URL(href, page.url()).href);
       await page.locator('#case-status').waitFor();
+    },
+    // The tracking page reached without its token: it asks for one.
+    'tracking-token': async () => {
+      const url = new URL(page.url());
+      url.searchParams.delete('token');
+      await page.goto(url.href);
+      await page.locator('#token').waitFor();
     },
     figures: async () => {
       await page.goto(figuresUrl(base, lang));
