@@ -93,6 +93,10 @@ function keyboardOnlyFinnish(base) {
 
     const reference = await readReference(page);
     check(looksLikeReference(reference), `#reference says "${reference}"`);
+    check(
+      (await page.locator('[role="status"] #reference').count()) === 1,
+      'the reference is not in a role="status" message',
+    );
     await tabTo(page, 'a#tracking-link', unmarked);
     check(unmarked.size === 0, `no visible focus on ${[...unmarked].join(', ')}`);
     await page.keyboard.press('Enter');
