@@ -119,6 +119,7 @@ function swedishErrorKeepsInput(base) {
     const summary = page.locator('#error-summary');
     await summary.waitFor();
     check((await summary.getAttribute('role')) === 'alert', '#error-summary has no role="alert"');
+    check((await summary.locator('h2, h3').count()) > 0, '#error-summary has no heading');
     check(
       (await summary.locator('a[href="#description"]').count()) === 1,
       '#error-summary has no link to #description',
