@@ -127,16 +127,8 @@ pub fn past_case(
         category_code,
         unit_code: unit.code,
         status,
-        contact: submission.contact.map(|contact| ContactDetails {
-            name: contact.name,
-            email: contact.email.map(palaute_core::EmailAddress::into_string),
-            phone: contact.phone,
-        }),
-        location: submission.location.map(|place| Location {
-            lat: place.coordinates.map(|at| at.latitude),
-            lon: place.coordinates.map(|at| at.longitude),
-            address: place.address,
-        }),
+        contact: submission.contact.map(ContactDetails::from),
+        location: submission.location.map(Location::from),
         created_at,
         updated_at,
         routed_at: first_task.map(not_before_creation),

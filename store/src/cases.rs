@@ -55,6 +55,26 @@ pub struct Location {
     pub address: Option<String>,
 }
 
+impl From<palaute_core::submission::Contact> for ContactDetails {
+    fn from(contact: palaute_core::submission::Contact) -> Self {
+        Self {
+            name: contact.name,
+            email: contact.email.map(palaute_core::EmailAddress::into_string),
+            phone: contact.phone,
+        }
+    }
+}
+
+impl From<palaute_core::submission::Place> for Location {
+    fn from(place: palaute_core::submission::Place) -> Self {
+        Self {
+            lat: place.coordinates.map(|at| at.latitude),
+            lon: place.coordinates.map(|at| at.longitude),
+            address: place.address,
+        }
+    }
+}
+
 impl From<palaute_core::Submission> for NewCase {
     fn from(submission: palaute_core::Submission) -> Self {
         Self {
@@ -63,16 +83,8 @@ impl From<palaute_core::Submission> for NewCase {
             description: submission.description,
             stated_language: submission.stated_language,
             category_code: submission.category_code,
-            contact: submission.contact.map(|contact| ContactDetails {
-                name: contact.name,
-                email: contact.email.map(palaute_core::EmailAddress::into_string),
-                phone: contact.phone,
-            }),
-            location: submission.location.map(|place| Location {
-                lat: place.coordinates.map(|at| at.latitude),
-                lon: place.coordinates.map(|at| at.longitude),
-                address: place.address,
-            }),
+            contact: submission.contact.map(ContactDetails::from),
+            location: submission.location.map(Location::from),
             idempotency_key: submission.idempotency_key,
             fingerprint: submission.fingerprint,
             source: None,
