@@ -29,6 +29,7 @@ const NAME: &str = "Zacharias Öbergström";
 /// As the resident typed it; the erasure is asked for in other letter case.
 const EMAIL: &str = "Zacharias.Obergstrom@Example.FI";
 const WEBHOOK_SECRET: &str = "privacy-test-webhook-secret-0123456789";
+const OPEN311_KEY: &str = "privacy-test-open311-key-0123456789";
 
 fn resident_case(description: &str) -> Value {
     json!({
@@ -632,6 +633,7 @@ async fn a_photo_from_any_door_is_kept_without_its_metadata(database: TestDataba
     let app = spawn_app_with(database, |settings| {
         settings.mail.webhook_secret = Some(WEBHOOK_SECRET.into());
         settings.mail.inbound_address = Some("palaute@hel.fi".into());
+        settings.open311.api_keys = vec![OPEN311_KEY.to_owned()];
     })
     .await;
     let photo = phone_photo();
@@ -661,7 +663,56 @@ async fn a_photo_from_any_door_is_kept_without_its_metadata(database: TestDataba
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["disposition"], "new_case", "{answer}");
     let store = app.store().await;
-    let id = case_id(&store, answer["reference"].as_str().expect("a reference")).await;
+    let mailed = case_id(&store, answer["reference"].as_str().expect("a reference")).await;
+    assert_kept_without_metadata(&store, mailed).await;
+
+    // The same photo through Open311, as a multipart `media` file.
+    let boundary = "privacy-test-boundary";
+    let mut form = Vec::new();
+    for (name, value) in [
+        ("api_key", OPEN311_KEY),
+        ("service_code", "171"),
+        ("lat", "60.1699"),
+        ("long", "24.9384"),
+        ("description", "Syvä kuoppa ajoradalla, kuva liitteenä"),
+    ] {
+        form.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    form.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"kuoppa.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    form.extend_from_slice(&photo);
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let response = app
+        .http
+        .post(format!("{}/open311/v2/requests.json", app.base_url))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(form)
+        .send()
+        .await
+        .expect("an Open311 request");
+    assert_eq!(response.status(), 200);
+    let created: Value = response.json().await.expect("JSON");
+    let reference = created[0]["service_request_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"));
+    assert_kept_without_metadata(&store, case_id(&store, reference).await).await;
+    app.stop().await;
+}
+
+/// The one file of case `id` is the phone photo without its metadata.
+async fn assert_kept_without_metadata(store: &Store, id: palaute_core::CaseId) {
     let files = store.attachments_of(&[id]).await.expect("files");
     let info = &files.get(&id).expect("a file")[0];
     let kept = store
@@ -692,7 +743,6 @@ async fn a_photo_from_any_door_is_kept_without_its_metadata(database: TestDataba
             .ends_with(&[0x12, 0x34, 0xFF, 0x00, 0x56, 0xFF, 0xD9]),
         "the image data is untouched"
     );
-    app.stop().await;
 }
 
 async fn the_worker_runs_the_retention_job_on_its_schedule(database: TestDatabase) {
