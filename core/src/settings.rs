@@ -13,16 +13,16 @@ mod live;
 mod mail;
 mod oidc;
 mod open311;
-mod privacy;
 mod operations;
+mod privacy;
 
 pub use attachments::AttachmentSettings;
 pub use live::LiveSettings;
 pub use mail::{ImapSettings, MailSettings};
 pub use oidc::{OIDC_ALGORITHMS, OidcSettings};
 pub use open311::Open311Settings;
-pub use privacy::PrivacySettings;
 pub use operations::{LogFormat, LogSettings, MetricsSettings, ReadinessSettings};
+pub use privacy::PrivacySettings;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -79,10 +79,7 @@ impl Indexer {
 
     /// As [`Indexer::rebuild`], telling `indexed` how many cases each batch wrote
     /// (for a progress bar; `Store::case_count` gives the total to expect).
-    pub async fn rebuild_reporting(
-        &self,
-        mut indexed: impl FnMut(usize),
-    ) -> anyhow::Result<usize> {
+    pub async fn rebuild_reporting(&self, mut indexed: impl FnMut(usize)) -> anyhow::Result<usize> {
         let index = Arc::clone(&self.index);
         tokio::task::spawn_blocking(move || index.clear())
             .await
