@@ -19,6 +19,8 @@ palaute_core::coded_enum!(
         Sent => "sent",
         /// Delivery failed for good (a permanent rejection or too many attempts).
         Failed => "failed",
+        /// Never sent: its case was anonymised (or its resident erased) first.
+        Withdrawn => "withdrawn",
     }
 );
 

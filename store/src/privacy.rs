@@ -28,6 +28,7 @@ use crate::entity::{
     email_suppression, inbound_mail, job, recipient_throttle, training_example,
 };
 use crate::error::{DbContext, StoreError};
+use crate::outbox::EmailStatus;
 use crate::search_queue::mark_for_indexing;
 
 /// Keys of timeline details whose values are a person's words or details.
@@ -396,7 +397,12 @@ async fn anonymise_emails(
             .as_deref()
             .map(|n| scrub_text(n, personal));
         let last_error = row.last_error.as_deref().map(|e| scrub_text(e, personal));
+        // An email still waiting would go out as "[anonymised]": it is not sent at all.
+        let withdrawn = row.status == EmailStatus::Pending.code();
         let mut row: email::ActiveModel = row.into();
+        if withdrawn {
+            row.status = Set(EmailStatus::Withdrawn.code().to_owned());
+        }
         row.subject = Set(ANONYMISED_TEXT.to_owned());
         row.body_text = Set(ANONYMISED_TEXT.to_owned());
         row.to_address = Set(to);

@@ -528,7 +528,66 @@ async fn index_queue_keeps_changes_made_while_indexing(database: TestDatabase) {
     assert!(store.index_backlog(10).await.expect("backlog").is_empty());
 }
 
+/// An erased resident's email that has not gone out yet is withdrawn, not sent as
+/// "[anonymised]"; one already sent stays sent.
+async fn erasure_withdraws_the_residents_unsent_email(database: TestDatabase) {
+    let store = open(&database).await;
+    let now = Utc::now();
+    let submitted = store
+        .submit_case(feedback("Katulamppu ei pala"), 3, now)
+        .await
+        .unwrap();
+    let reference = submitted.reference.to_string();
+    store
+        .record_routing(
+            submitted.case_id,
+            &routing_to("rakennusvirasto"),
+            &[
+                handler_email(&reference),
+                acknowledgement_to("maija@example.com", &reference),
+            ],
+            3,
+            now,
+        )
+        .await
+        .unwrap();
+    let emails = store.emails_for_case(submitted.case_id.0).await.unwrap();
+    let handler = emails
+        .iter()
+        .find(|email| email.kind == EmailKind::HandlerNotification.code())
+        .unwrap();
+    store
+        .mark_email_sent(handler.id, "250 accepted", now)
+        .await
+        .unwrap();
+
+    let address = palaute_core::EmailAddress::parse("Maija@Example.com").unwrap();
+    store.erase_address(&address, now).await.unwrap();
+    let statuses: Vec<(String, String)> = store
+        .emails_for_case(submitted.case_id.0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|email| (email.kind, email.status))
+        .collect();
+    assert!(
+        statuses.contains(&(
+            EmailKind::Acknowledgement.code().to_owned(),
+            "withdrawn".to_owned()
+        )),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&(
+            EmailKind::HandlerNotification.code().to_owned(),
+            "sent".to_owned()
+        )),
+        "{statuses:?}"
+    );
+}
+
 on_every_backend!(
+    erasure_withdraws_the_residents_unsent_email,
     submission_writes_case_event_and_job_together,
     resident_sees_a_case_only_with_its_token,
     idempotency_key_replays_and_detects_conflicts,
