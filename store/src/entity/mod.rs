@@ -3,8 +3,8 @@
 
 pub mod api_token;
 pub mod case;
-pub mod case_answer;
 pub mod case_anonymisation;
+pub mod case_answer;
 pub mod case_attachment;
 pub mod case_contact;
 pub mod case_deadline_notice;
