@@ -19,6 +19,8 @@ pub struct Texts {
     pub skip_to_content: &'static str,
     pub language_switch: &'static str,
     pub footer_note: &'static str,
+    /// The footer's link to the public service figures.
+    pub figures_link: &'static str,
     /// The feedback form's heading.
     pub form_title: &'static str,
     pub form_intro: &'static str,
@@ -165,6 +167,7 @@ static FI: Texts = Texts {
     skip_to_content: "Siirry sisältöön",
     language_switch: "Kieli",
     footer_note: "Helsingin kaupungin palautepalvelu. Sivusto ei käytä seurantaevästeitä.",
+    figures_link: "Palvelun tunnusluvut: kuinka nopeasti palautteet käsitellään",
     form_title: "Anna palautetta",
     form_intro: "Kerro, mitä haluat kaupungin tietävän: vika, toive, kysymys tai kiitos. Palaute ohjataan sen käsittelevälle yksikölle.",
     error_summary_title: "Korjaa seuraavat kohdat",
@@ -257,6 +260,7 @@ static SV: Texts = Texts {
     skip_to_content: "Gå till innehållet",
     language_switch: "Språk",
     footer_note: "Helsingfors stads responstjänst. Webbplatsen använder inga spårningskakor.",
+    figures_link: "Tjänstens nyckeltal: hur snabbt responsen behandlas",
     form_title: "Ge respons",
     form_intro: "Berätta vad du vill att staden ska veta: ett fel, ett önskemål, en fråga eller ett tack. Responsen skickas till den enhet som handlägger den.",
     error_summary_title: "Rätta följande",
@@ -349,6 +353,7 @@ static EN: Texts = Texts {
     skip_to_content: "Skip to content",
     language_switch: "Language",
     footer_note: "The City of Helsinki's feedback service. This site uses no tracking cookies.",
+    figures_link: "Service figures: how quickly feedback is handled",
     form_title: "Give feedback",
     form_intro: "Tell the city what you want it to know: a fault, a wish, a question or thanks. Your feedback goes to the unit that handles it.",
     error_summary_title: "Please correct the following",

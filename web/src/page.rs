@@ -20,6 +20,8 @@ pub struct Frame {
     pub title: String,
     /// The form's address in this language: the site name links to it.
     pub home: &'static str,
+    /// The public service figures in this language, linked from every page's footer.
+    pub figures: &'static str,
     pub switch: Vec<LanguageLink>,
 }
 
@@ -43,6 +45,7 @@ impl Frame {
             texts: texts(language),
             title: title.into(),
             home: form_path(language),
+            figures: crate::figures::figures_path(language),
             switch: LANGUAGES
                 .iter()
                 .map(|&other| LanguageLink {
